@@ -1,0 +1,132 @@
+"""Form-fault rules: which frames break which rule, and which checks a view cannot make.
+
+Frame rules (a condition on each frame in the stretch position) stop the hold timer while
+they hold; event rules (release speed, jerkiness, hold length) judge a repetition as a whole.
+Each rule says in its exercise definition in which camera views it is valid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backstretch.analysis.model import SkippedCheck
+from backstretch.exercise.schema import Exercise, View
+from backstretch.signal.features import Features
+
+FRAME_RULES = (
+    "elbows_bent",
+    "arms_too_low",
+    "arms_too_high",
+    "hands_apart",
+    "no_rounding",
+    "stance_too_narrow",
+    "stance_too_wide",
+    "trunk_leaning",
+)
+EVENT_RULES = ("hold_too_short", "release_too_fast", "jerky_movement")
+
+_NEEDS = {
+    "elbows_bent": ("straightness", "shoulders, elbows and wrists"),
+    "arms_too_low": ("elevation", "shoulders and wrists"),
+    "arms_too_high": ("elevation", "shoulders and wrists"),
+    "hands_apart": ("hands_gap", "both wrists"),
+    "no_rounding": ("rounding_raw", "ears and shoulders"),
+    "stance_too_narrow": ("stance", "both ankles"),
+    "stance_too_wide": ("stance", "both ankles"),
+    "trunk_leaning": ("trunk_forward", "shoulders and hips"),
+    "release_too_fast": ("elevation_speed", "shoulders and wrists"),
+    "jerky_movement": ("shake", "wrists"),
+}
+
+_WHY_NOT = {
+    "front": "seen from the front, this happens towards the camera and cannot be measured",
+    "side": "seen from the side, this lies along the line of sight and cannot be measured",
+    "oblique": "this view cannot measure it",
+}
+
+
+def _lt(x: np.ndarray, limit: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.nan_to_num(x, nan=np.inf) < limit)
+
+
+def _gt(x: np.ndarray, limit: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.nan_to_num(x, nan=-np.inf) > limit)
+
+
+def frame_flags(
+    f: Features, ex: Exercise, view: View, rounding: np.ndarray, active: set[str]
+) -> dict[str, np.ndarray]:
+    """Per-frame True where a rule is broken (NaN measures never break a rule)."""
+    r = ex.faults
+    flags: dict[str, np.ndarray] = {}
+    if "elbows_bent" in active:
+        bent = _lt(f.straightness, r.elbows_bent.straightness_min)
+        if view != "front":
+            seen = ~_lt(f.arm_2d_length, r.elbows_bent.min_2d_length)
+            bent |= seen & _lt(f.elbow_2d, r.elbows_bent.angle_2d_min_deg)
+        flags["elbows_bent"] = bent
+    if "arms_too_low" in active:
+        flags["arms_too_low"] = _lt(f.elevation, r.arms_too_low.min_deg)
+    if "arms_too_high" in active:
+        flags["arms_too_high"] = _gt(f.elevation, r.arms_too_high.max_deg)
+    if "hands_apart" in active:
+        flags["hands_apart"] = _gt(f.hands_gap, r.hands_apart.max_gap)
+    if "no_rounding" in active:
+        flags["no_rounding"] = _lt(rounding, r.no_rounding.min_deg)
+    if "stance_too_narrow" in active:
+        flags["stance_too_narrow"] = _lt(f.stance, r.stance_too_narrow.min_width)
+    if "stance_too_wide" in active:
+        flags["stance_too_wide"] = _gt(f.stance, r.stance_too_wide.max_width)
+    if "trunk_leaning" in active:
+        tl = r.trunk_leaning
+        lean = np.zeros(len(f), dtype=bool)
+        if view != "front":  # forward/backward lean is in the picture from the side
+            lean |= _gt(f.trunk_forward, tl.max_forward_deg)
+            lean |= _lt(f.trunk_forward, -tl.max_backward_deg)
+        if view != "side":  # sideways lean is in the picture from the front
+            lean |= _gt(f.trunk_sideways, tl.max_sideways_deg)
+        flags["trunk_leaning"] = lean
+    return flags
+
+
+def active_checks(ex: Exercise, view: View, f: Features) -> tuple[set[str], list[SkippedCheck]]:
+    """The rules this recording can judge, and why the others are skipped."""
+    active: set[str] = {"hold_too_short"}
+    skipped: list[SkippedCheck] = []
+    for code in (*FRAME_RULES, *EVENT_RULES[1:]):
+        rule = ex.faults.rule(code)
+        if view not in rule.views:
+            skipped.append(
+                SkippedCheck(check=code, reason=f"{_WHY_NOT[view]}; a camera at about 45 deg can")
+            )
+            continue
+        if code == "jerky_movement" and f.fps < ex.faults.jerky_movement.min_fps:
+            reason = f"the frame rate ({f.fps:.0f} fps) is too low to see quick jerks"
+            skipped.append(SkippedCheck(check=code, reason=reason))
+            continue
+        attr, parts = _NEEDS[code]
+        values = np.asarray(getattr(f, attr))[f.detected]
+        if values.size == 0 or np.isnan(values).all():
+            skipped.append(SkippedCheck(check=code, reason=f"the {parts} were not seen"))
+            continue
+        active.add(code)
+    return active, skipped
+
+
+def intervals(
+    t: np.ndarray, flag: np.ndarray, min_duration_s: float, merge_gap_s: float
+) -> list[tuple[int, int]]:
+    """[start, stop) frame ranges where ``flag`` holds, gaps merged, short blips dropped."""
+    padded = np.concatenate([[False], flag, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and t[a] - t[merged[-1][1] - 1] <= merge_gap_s:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    return [(a, b) for a, b in merged if t[b - 1] - t[a] + dt >= min_duration_s]

@@ -1,0 +1,109 @@
+"""The phase state machine: rest -> raising -> position -> releasing -> rest.
+
+It is fed one frame at a time (so the live coach and the offline analysis share it) and
+uses hysteresis (enter above ``enter_deg``, leave below ``exit_deg``), a minimum dwell in
+the position (shorter stays are front raises, not repetitions), a gate (standing, arms not
+out to the sides) and tolerance for short pose losses (a frame without a pose does not vote).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from backstretch.exercise.schema import Detection
+
+
+class Phase(StrEnum):
+    REST = "rest"
+    RAISING = "raising"
+    POSITION = "position"
+    RELEASING = "releasing"
+
+
+@dataclass
+class Episode:
+    """One stay in the stretch position, from the start of the raise to arms down."""
+
+    start_t: float
+    enter_t: float = math.nan
+    exit_t: float = math.nan
+    end_t: float = math.nan
+    position_s: float = 0.0
+
+
+class PhaseMachine:
+    """Incremental phase tracking; :attr:`episodes` collects the repetitions found."""
+
+    def __init__(self, detection: Detection) -> None:
+        self.d = detection
+        self.phase = Phase.REST
+        self.episodes: list[Episode] = []
+        self.current: Episode | None = None
+        self._last_t: float | None = None
+        self._last_seen: float | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Whether the episode in progress has stayed long enough to be a repetition."""
+        return self.current is not None and self.current.position_s >= self.d.min_position_s
+
+    def update(self, t: float, elevation: float, gate: bool = True) -> Phase:
+        """Advance to time ``t`` with the arm elevation (deg, NaN = not seen)."""
+        d = self.d
+        dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
+        self._last_t = t
+        if math.isnan(elevation):
+            gap = t - (self._last_seen if self._last_seen is not None else t)
+            if self.phase is Phase.POSITION and self.current and gap <= d.max_gap_s:
+                self.current.position_s += dt
+            return self.phase
+        self._last_seen = t
+        ph = self.phase
+        raised = elevation >= d.enter_deg and gate
+        if ph is Phase.REST:
+            if elevation > d.rest_deg:
+                self.current = Episode(start_t=t)
+                self.phase = Phase.RAISING
+                if raised:
+                    self._enter(t)
+        elif ph is Phase.RAISING:
+            if raised:
+                self._enter(t)
+            elif elevation < d.rest_deg:
+                self.current, self.phase = None, Phase.REST
+        elif ph is Phase.POSITION:
+            assert self.current is not None
+            self.current.position_s += dt
+            if elevation < d.exit_deg or not gate:
+                self.current.exit_t = t
+                self.phase = Phase.RELEASING
+        elif ph is Phase.RELEASING:
+            if raised:
+                self.phase = Phase.POSITION
+            elif elevation < d.rest_deg:
+                self._close(t)
+        return self.phase
+
+    def _enter(self, t: float) -> None:
+        assert self.current is not None
+        if math.isnan(self.current.enter_t):
+            self.current.enter_t = t
+        self.phase = Phase.POSITION
+
+    def _close(self, t: float) -> None:
+        ep = self.current
+        if ep is not None and ep.position_s >= self.d.min_position_s:
+            ep.end_t = t
+            if math.isnan(ep.exit_t):
+                ep.exit_t = t
+            self.episodes.append(ep)
+        self.current, self.phase = None, Phase.REST
+
+    def finish(self, t: float) -> list[Episode]:
+        """End of the recording: a repetition still in progress counts if long enough."""
+        if self.current is not None and not math.isnan(self.current.enter_t):
+            self._close(t)
+        self.current = None
+        return self.episodes

@@ -1,0 +1,32 @@
+"""The set score (0-100): holds reached, time in good form, minus distinct faults."""
+
+from __future__ import annotations
+
+from backstretch.analysis.model import Rep
+from backstretch.exercise.schema import Exercise
+
+
+def score_set(reps: list[Rep], ex: Exercise) -> int:
+    """Mean repetition score, scaled by how much of the set was done, less fault penalties.
+
+    A repetition scores ``hold_weight * min(hold_s / target, 1) + form_weight * share of the
+    position held in good form``. The set is scaled by ``min(reps, reps_min) / reps_min`` and
+    loses ``fault_penalty`` points per distinct fault code.
+    """
+    if not reps:
+        return 0
+    sc, target = ex.scoring, ex.targets.hold_s
+    weight = sc.hold_weight + sc.form_weight or 1.0
+    per_rep = [
+        (
+            sc.hold_weight * min(r.hold_s / target, 1.0)
+            + sc.form_weight * (r.hold_s / r.position_s if r.position_s > 0 else 0.0)
+        )
+        / weight
+        for r in reps
+    ]
+    best = sorted(per_rep, reverse=True)[: ex.targets.reps_max]
+    done = min(len(reps), ex.targets.reps_min) / ex.targets.reps_min
+    codes = {f.code for r in reps for f in r.faults}
+    raw = 100.0 * sum(best) / len(best) * done - sc.fault_penalty * len(codes)
+    return int(round(min(100.0, max(0.0, raw))))

@@ -1,0 +1,202 @@
+"""The strict schema of an exercise definition (pydantic, unknown keys refused)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+View = Literal["front", "oblique", "side"]
+Phase = Literal["rest", "raising", "position", "releasing"]
+ALL_VIEWS: tuple[View, ...] = ("front", "oblique", "side")
+
+FAULT_CODES: tuple[str, ...] = (
+    "hold_too_short",
+    "elbows_bent",
+    "arms_too_low",
+    "arms_too_high",
+    "hands_apart",
+    "no_rounding",
+    "release_too_fast",
+    "jerky_movement",
+    "stance_too_narrow",
+    "stance_too_wide",
+    "trunk_leaning",
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Step(Strict):
+    phase: Phase
+    title: str
+    cue: str
+
+
+class Targets(Strict):
+    hold_s: float = Field(gt=0)
+    hold_max_s: float = Field(gt=0)
+    reps_min: int = Field(ge=1)
+    reps_max: int = Field(ge=1)
+    breath_in_s: float = Field(gt=0)
+    breath_out_s: float = Field(gt=0)
+    rest_between_s: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Targets:
+        if self.hold_max_s < self.hold_s:
+            raise ValueError("hold_max_s must not be below hold_s")
+        if self.reps_max < self.reps_min:
+            raise ValueError("reps_max must not be below reps_min")
+        return self
+
+
+class Detection(Strict):
+    min_visibility: float = Field(ge=0, le=1)
+    min_detected_fraction: float = Field(ge=0, le=1)
+    rest_deg: float
+    enter_deg: float
+    exit_deg: float
+    min_position_s: float = Field(gt=0)
+    max_hands_gap: float = Field(gt=0)
+    standing_min: float = Field(gt=0)
+    max_gap_s: float = Field(ge=0)
+    onset_speed_deg_s: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Detection:
+        if not self.rest_deg < self.exit_deg <= self.enter_deg:
+            raise ValueError("need rest_deg < exit_deg <= enter_deg (hysteresis)")
+        return self
+
+
+class ViewLimits(Strict):
+    front_max_deg: float = Field(ge=0, le=90)
+    side_min_deg: float = Field(ge=0, le=90)
+
+
+class Filters(Strict):
+    offline_cutoff_hz: float = Field(gt=0)
+    offline_order: int = Field(ge=1, le=8)
+    interp_max_gap_s: float = Field(ge=0)
+    live_min_cutoff_hz: float = Field(gt=0)
+    live_beta: float = Field(ge=0)
+    live_d_cutoff_hz: float = Field(gt=0)
+
+
+class Rule(Strict):
+    tip: str
+    message: str
+    views: list[View] = Field(min_length=1)
+
+
+class HoldTooShort(Rule):
+    pass
+
+
+class ElbowsBent(Rule):
+    straightness_min: float = Field(gt=0, le=1)
+    angle_2d_min_deg: float = Field(gt=0, le=180)
+    min_2d_length: float = Field(gt=0, le=1)
+
+
+class ArmsTooLow(Rule):
+    min_deg: float
+
+
+class ArmsTooHigh(Rule):
+    max_deg: float
+
+
+class HandsApart(Rule):
+    max_gap: float = Field(gt=0)
+
+
+class NoRounding(Rule):
+    min_deg: float
+    default_rest_deg: float
+
+
+class ReleaseTooFast(Rule):
+    max_speed_deg_s: float = Field(gt=0)
+
+
+class JerkyMovement(Rule):
+    max_shake: float = Field(gt=0)
+    min_fps: float = Field(gt=0)
+
+
+class StanceTooNarrow(Rule):
+    min_width: float = Field(gt=0)
+
+
+class StanceTooWide(Rule):
+    max_width: float = Field(gt=0)
+
+
+class TrunkLeaning(Rule):
+    max_forward_deg: float = Field(gt=0)
+    max_backward_deg: float = Field(gt=0)
+    max_sideways_deg: float = Field(gt=0)
+
+
+class Faults(Strict):
+    min_duration_s: float = Field(ge=0)
+    merge_gap_s: float = Field(ge=0)
+    settle_s: float = Field(ge=0)
+    hold_too_short: HoldTooShort
+    elbows_bent: ElbowsBent
+    arms_too_low: ArmsTooLow
+    arms_too_high: ArmsTooHigh
+    hands_apart: HandsApart
+    no_rounding: NoRounding
+    release_too_fast: ReleaseTooFast
+    jerky_movement: JerkyMovement
+    stance_too_narrow: StanceTooNarrow
+    stance_too_wide: StanceTooWide
+    trunk_leaning: TrunkLeaning
+
+    def rule(self, code: str) -> Rule:
+        if code not in FAULT_CODES:
+            raise KeyError(code)
+        rule: Rule = getattr(self, code)
+        return rule
+
+
+class Scoring(Strict):
+    hold_weight: float = Field(ge=0)
+    form_weight: float = Field(ge=0)
+    fault_penalty: float = Field(ge=0)
+
+
+class Exercise(Strict):
+    """One exercise definition: steps, tips, targets and every analysis threshold."""
+
+    schema_version: Literal[1]
+    id: str
+    name: str
+    summary: str
+    camera_advice: str
+    safety: str
+    warm_up: str
+    steps: list[Step] = Field(min_length=1)
+    tips: dict[str, str]
+    targets: Targets
+    detection: Detection
+    view: ViewLimits
+    filters: Filters
+    faults: Faults
+    scoring: Scoring
+
+    @model_validator(mode="after")
+    def _tips_exist(self) -> Exercise:
+        for code in FAULT_CODES:
+            tip = self.faults.rule(code).tip
+            if tip not in self.tips:
+                raise ValueError(f"faults.{code}.tip names an unknown tip {tip!r}")
+        return self
+
+    def tip_for(self, code: str) -> str:
+        return self.tips[self.faults.rule(code).tip]

@@ -1,0 +1,205 @@
+"""Per-frame body measures, computed for a whole recording at once (vectorised).
+
+Every length is divided by the person's torso length (shoulder midpoint to hip midpoint,
+median over the recording), so measures do not depend on body size or camera distance.
+Landmarks whose visibility is below ``min_visibility`` do not vote: a measure uses the
+other side when one side is hidden, and is NaN when neither side is seen.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backstretch.signal.filters import (
+    derivative,
+    fill_gaps,
+    moving_rms,
+    zero_phase_bandpass,
+    zero_phase_lowpass,
+)
+from backstretch.signal.geometry import UP, dot, horizontal, joint_angle, norm, signed_incline, unit
+from backstretch.types import FloatArray, Landmark, PoseSeries
+
+L = Landmark
+SIDES = (
+    (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
+    (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
+)
+
+#: Smooth stretching moves the hands below about 1 Hz; jerks and bounces show up above.
+SHAKE_BAND_HZ = (1.2, 5.0)
+
+
+@dataclass
+class Features:
+    """Body measures per frame (arrays of shape (T,)) plus per-recording constants."""
+
+    t: FloatArray
+    detected: np.ndarray
+    elevation: FloatArray  # arm elevation from straight down, deg (mean of the seen arms)
+    straightness: FloatArray  # shoulder-wrist / (upper + fore arm), worst seen arm
+    elbow_2d: FloatArray  # elbow angle in the picture, deg, NaN where the arm is foreshortened
+    arm_2d_length: FloatArray  # picture length of the arm / its true length, best seen arm
+    hands_gap: FloatArray  # wrist distance / torso length
+    stance: FloatArray  # ankle distance / torso length
+    standing: FloatArray  # hip-to-ankle height / torso length
+    trunk_forward: FloatArray  # trunk incline, deg, + forward
+    trunk_sideways: FloatArray  # trunk incline to the side, deg (absolute)
+    rounding_raw: FloatArray  # neck line over trunk line, deg, + forward (not yet baselined)
+    reach: FloatArray  # hands forward of the hips / torso length
+    shake: FloatArray  # RMS of hand motion at 1.2-5 Hz over 1 s, torso lengths (NaN: fps too low)
+    elevation_speed: FloatArray  # d(elevation)/dt, deg/s
+    yaw: FloatArray  # body yaw to the camera, deg, 0 = facing it, 90 = side-on
+    torso_length: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def fps(self) -> float:
+        return self.extra.get("fps", 30.0)
+
+
+def _mid(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Midpoint, or the one point seen when the other is NaN."""
+    return np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2.0))
+
+
+def _nanmedian(x: FloatArray, default: float) -> float:
+    x = np.asarray(x)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else default
+
+
+def body_points(series: PoseSeries) -> FloatArray:
+    """3-D points in a y-down frame: world landmarks, else picture landmarks lifted to 3-D."""
+    if series.has_world and np.isfinite(series.world).any():
+        return np.asarray(series.world, dtype=np.float64)
+    w, h = float(series.extra.get("width", 1)), float(series.extra.get("height", 1))
+    scale = np.array([w, h, w]) / max(h, 1.0)
+    return np.asarray(series.image, dtype=np.float64) * scale
+
+
+def compute_features(
+    series: PoseSeries,
+    *,
+    min_visibility: float,
+    cutoff_hz: float | None,
+    order: int = 2,
+    interp_max_gap_s: float = 0.5,
+) -> Features:
+    """Measure the body in every frame; ``cutoff_hz=None`` skips the zero-phase filter."""
+    t = np.asarray(series.t, dtype=np.float64)
+    n = len(t)
+    fs = (n - 1) / (t[-1] - t[0]) if n > 1 and t[-1] > t[0] else 30.0
+    p3 = fill_gaps(t, body_points(series), interp_max_gap_s)
+    w, h = float(series.extra.get("width", 1)), float(series.extra.get("height", 1))
+    p2 = fill_gaps(
+        t, np.asarray(series.image[..., :2], dtype=np.float64) * [w, h], interp_max_gap_s
+    )
+    if cutoff_hz is not None:
+        p3 = zero_phase_lowpass(p3, fs, cutoff_hz, order)
+        p2 = zero_phase_lowpass(p2, fs, cutoff_hz, order)
+    detected = ~np.isnan(p3[:, 0, 0])
+    vis = np.where(np.asarray(series.detected)[:, None], series.visibility, np.nan)
+    hidden = ~(fill_gaps(t, vis, interp_max_gap_s) >= min_visibility)  # NaN counts as hidden
+    p3v, p2v = p3.copy(), p2.copy()
+    p3v[hidden] = np.nan
+    p2v[hidden] = np.nan
+
+    def pt(lm: Landmark, pts: FloatArray = p3v) -> FloatArray:
+        return pts[:, int(lm)]
+
+    sh_mid = _mid(pt(L.LEFT_SHOULDER), pt(L.RIGHT_SHOULDER))
+    hip_mid = _mid(pt(L.LEFT_HIP), pt(L.RIGHT_HIP))
+    torso = max(_nanmedian(norm(sh_mid - hip_mid), 1.0), 1e-6)
+    torso_2d = _nanmedian(
+        norm(
+            _mid(pt(L.LEFT_SHOULDER, p2v), pt(L.RIGHT_SHOULDER, p2v))
+            - _mid(pt(L.LEFT_HIP, p2v), pt(L.RIGHT_HIP, p2v))
+        ),
+        1.0,
+    )
+    px_per_unit = torso_2d / torso
+
+    elev, straight, elbow2d, len2d = [], [], [], []
+    for s, e, wr in SIDES:
+        upper, fore = norm(pt(s) - pt(e)), norm(pt(e) - pt(wr))
+        arm_len = max(_nanmedian(upper + fore, torso), 1e-6)
+        drop = pt(wr)[:, 1] - pt(s)[:, 1]
+        elev.append(np.degrees(np.arccos(np.clip(drop / arm_len, -1.0, 1.0))))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            straight.append(norm(pt(s) - pt(wr)) / (upper + fore))
+        l2 = (norm(pt(s, p2v) - pt(e, p2v)) + norm(pt(e, p2v) - pt(wr, p2v))) / (
+            arm_len * px_per_unit
+        )
+        len2d.append(l2)
+        elbow2d.append(joint_angle(pt(s, p2v), pt(e, p2v), pt(wr, p2v)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames give NaN, as meant
+        elevation = np.nanmean(np.stack(elev), axis=0)
+        straightness = np.nanmin(np.stack(straight), axis=0)
+        arm_2d = np.nanmax(np.stack(len2d), axis=0)
+    elbow_2d = np.stack(elbow2d)
+    l2s = np.stack(len2d)
+
+    # Body axes: left (from the labels), forward = left x up, its sign fixed by the nose.
+    left = horizontal(
+        _mid(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER), pt(L.LEFT_HIP) - pt(L.RIGHT_HIP))
+    )
+    left = unit(left)
+    forward = unit(np.cross(left, UP))
+    ear_mid = _mid(pt(L.LEFT_EAR), pt(L.RIGHT_EAR))
+    facing = dot(horizontal(pt(L.NOSE) - ear_mid), forward)
+    sign = 1.0 if _nanmedian(facing, 1.0) >= 0 else -1.0
+    forward = forward * sign
+    left = left * sign
+
+    trunk = sh_mid - hip_mid
+    neck = ear_mid - sh_mid
+    trunk_forward = signed_incline(trunk, forward)
+    trunk_sideways = np.abs(signed_incline(trunk, left))
+    rounding_raw = signed_incline(neck, forward) - trunk_forward
+
+    wrist_mid = _mid(pt(L.LEFT_WRIST), pt(L.RIGHT_WRIST))
+    hands_gap = norm(pt(L.LEFT_WRIST) - pt(L.RIGHT_WRIST)) / torso
+    stance = norm(pt(L.LEFT_ANKLE) - pt(L.RIGHT_ANKLE)) / torso
+    standing = (_mid(pt(L.LEFT_ANKLE), pt(L.RIGHT_ANKLE))[:, 1] - hip_mid[:, 1]) / torso
+    reach = dot(wrist_mid - hip_mid, forward) / torso
+    hand_pos = (wrist_mid - hip_mid) / torso
+    shake = moving_rms(zero_phase_bandpass(hand_pos, fs, *SHAKE_BAND_HZ), fs, 1.0)
+    elevation_speed = derivative(t, elevation, 1)
+    yaw = np.degrees(np.arccos(np.clip(np.abs(forward[:, 2]), 0.0, 1.0)))
+
+    return Features(
+        t=t,
+        detected=detected,
+        elevation=elevation,
+        straightness=straightness,
+        elbow_2d=_least_foreshortened(elbow_2d, l2s),
+        arm_2d_length=arm_2d,
+        hands_gap=hands_gap,
+        stance=stance,
+        standing=standing,
+        trunk_forward=trunk_forward,
+        trunk_sideways=trunk_sideways,
+        rounding_raw=rounding_raw,
+        reach=reach,
+        shake=shake,
+        elevation_speed=elevation_speed,
+        yaw=yaw,
+        torso_length=torso,
+        extra={"fps": fs, "px_per_unit": px_per_unit},
+    )
+
+
+def _least_foreshortened(angles: FloatArray, length_ratio: FloatArray) -> FloatArray:
+    """Per frame, the elbow angle of the arm seen longest in the picture (least foreshortened)."""
+    ratio = np.where(np.isnan(length_ratio), -1.0, length_ratio)
+    best = np.argmax(ratio, axis=0)
+    out = np.take_along_axis(angles, best[None, :], axis=0)[0]
+    return np.where(ratio.max(axis=0) >= 0, out, np.nan)

@@ -1,0 +1,155 @@
+"""Filters: pure functions (offline) and one small stateful filter (live).
+
+- :func:`fill_gaps` interpolates short NaN gaps and leaves long ones as NaN.
+- :func:`zero_phase_lowpass` / :func:`zero_phase_bandpass` are Butterworth filters run
+  forwards and backwards (``scipy.signal.filtfilt``): no lag, for recorded video. Each
+  NaN-free run is filtered on its own, so a lost pose never smears into its neighbours.
+- :func:`moving_rms` measures how much a (band-passed) signal moves over a window.
+- :class:`OneEuroFilter` is the causal filter of Casiez, Roussel and Vogel (CHI 2012) for
+  live use: smooth when still, little lag when moving.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import signal as sps
+from scipy.ndimage import uniform_filter1d
+
+from backstretch.types import FloatArray
+
+
+def _runs(valid: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index pairs of the True runs of a 1-D boolean array."""
+    padded = np.concatenate([[False], valid, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def fill_gaps(t: FloatArray, x: FloatArray, max_gap_s: float) -> FloatArray:
+    """Linearly interpolate NaN gaps of at most ``max_gap_s`` along axis 0.
+
+    ``x`` has shape (T,) or (T, ...); a row counts as missing when any of its values is NaN.
+    """
+    x = np.array(x, dtype=np.float64, copy=True)
+    flat = x.reshape(len(x), -1)
+    ok = ~np.isnan(flat).any(axis=1)
+    if ok.all() or not ok.any():
+        return x
+    for start, stop in _runs(~ok):
+        if start == 0 or stop == len(ok):
+            continue
+        if t[stop] - t[start - 1] > max_gap_s + 1e-9:
+            continue
+        w = (t[start:stop] - t[start - 1]) / (t[stop] - t[start - 1])
+        flat[start:stop] = flat[start - 1] + w[:, None] * (flat[stop] - flat[start - 1])
+    return x
+
+
+def _zero_phase(x: FloatArray, b: FloatArray, a: FloatArray, short: float | None) -> FloatArray:
+    """filtfilt along axis 0 on each NaN-free run; runs too short to pad become ``short``
+    (or stay unfiltered when ``short`` is None)."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    padlen = 3 * max(len(a), len(b))
+    flat = out.reshape(len(out), -1)
+    ok = ~np.isnan(flat).any(axis=1)
+    for start, stop in _runs(ok):
+        if stop - start > padlen:
+            flat[start:stop] = sps.filtfilt(b, a, flat[start:stop], axis=0)
+        elif short is not None:
+            flat[start:stop] = short
+    return out
+
+
+def zero_phase_lowpass(x: FloatArray, fs: float, cutoff_hz: float, order: int = 2) -> FloatArray:
+    """Zero-phase Butterworth low-pass along axis 0, run separately on each NaN-free run.
+
+    The cutoff is held below 0.8 x Nyquist so that low frame rates still work; runs too short
+    for the filter's padding are returned unfiltered.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if fs <= 0 or len(x) < 2:
+        return np.array(x, copy=True)
+    b, a = sps.butter(order, min(cutoff_hz / (fs / 2.0), 0.8))
+    return _zero_phase(x, b, a, None)
+
+
+def zero_phase_bandpass(
+    x: FloatArray, fs: float, low_hz: float, high_hz: float, order: int = 2
+) -> FloatArray:
+    """Zero-phase Butterworth band-pass along axis 0 (NaN runs as in the low-pass).
+
+    The upper edge is held below 0.9 x Nyquist; when the band no longer fits under it the
+    result is all NaN (the frame rate is too low to see that band).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    hi = min(high_hz / (fs / 2.0), 0.9) if fs > 0 else 0.0
+    lo = low_hz / (fs / 2.0) if fs > 0 else 1.0
+    if len(x) < 2 or lo >= hi:
+        return np.full_like(x, np.nan)
+    b, a = sps.butter(order, [lo, hi], btype="bandpass")
+    return _zero_phase(x, b, a, np.nan)
+
+
+def moving_rms(x: FloatArray, fs: float, window_s: float) -> FloatArray:
+    """Root mean square over a centred window, along axis 0 (summed over other axes)."""
+    x = np.asarray(x, dtype=np.float64)
+    power = (x.reshape(len(x), -1) ** 2).sum(axis=1)
+    size = max(1, int(round(window_s * fs)))
+    return np.sqrt(uniform_filter1d(power, size=size, mode="nearest"))
+
+
+def derivative(t: FloatArray, x: FloatArray, n: int = 1) -> FloatArray:
+    """The n-th time derivative along axis 0 (central differences, NaN-propagating)."""
+    out = np.asarray(x, dtype=np.float64)
+    for _ in range(n):
+        if len(out) < 2:
+            return np.full_like(out, np.nan)
+        out = np.gradient(out, t, axis=0)
+    return out
+
+
+class OneEuroFilter:
+    """Causal One Euro filter over arrays of any fixed shape.
+
+    ``min_cutoff`` (Hz) sets the smoothing when still; ``beta`` raises the cutoff with speed
+    so that fast moves lag less; ``d_cutoff`` (Hz) smooths the speed estimate. NaN input
+    values pass through as NaN and do not disturb the state.
+    """
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0) -> None:
+        self.min_cutoff = min_cutoff
+        self.beta = beta
+        self.d_cutoff = d_cutoff
+        self._x: FloatArray | None = None
+        self._dx: FloatArray | None = None
+        self._t: float | None = None
+
+    @staticmethod
+    def _alpha(cutoff: FloatArray | float, dt: float) -> FloatArray | float:
+        tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff))
+        return 1.0 / (1.0 + tau / dt)
+
+    def reset(self) -> None:
+        self._x = self._dx = self._t = None
+
+    def __call__(self, t: float, x: FloatArray | float) -> FloatArray:
+        x = np.asarray(x, dtype=np.float64)
+        if self._x is None or self._t is None or self._dx is None:
+            self._x, self._dx, self._t = x.copy(), np.zeros_like(x), t
+            return x.copy()
+        dt = t - self._t
+        if dt <= 0:
+            return self._x.copy()
+        self._t = t
+        fresh = ~np.isnan(x)
+        prev = np.where(np.isnan(self._x), x, self._x)
+        dx = (x - prev) / dt
+        a_d = self._alpha(self.d_cutoff, dt)
+        dx_hat = np.where(fresh, a_d * dx + (1 - a_d) * self._dx, self._dx)
+        cutoff = self.min_cutoff + self.beta * np.abs(dx_hat)
+        a = self._alpha(cutoff, dt)
+        x_hat = np.where(fresh, a * x + (1 - a) * prev, self._x)
+        self._x, self._dx = x_hat, np.nan_to_num(dx_hat)
+        return np.where(fresh, x_hat, np.nan)
