@@ -29,4 +29,4 @@ def score_set(reps: list[Rep], ex: Exercise) -> int:
     done = min(len(reps), ex.targets.reps_min) / ex.targets.reps_min
     codes = {f.code for r in reps for f in r.faults}
     raw = 100.0 * sum(best) / len(best) * done - sc.fault_penalty * len(codes)
-    return int(round(min(100.0, max(0.0, raw))))
+    return round(min(100.0, max(0.0, raw)))

@@ -206,17 +206,36 @@ class Segment:
 
 @dataclass
 class RepTruth:
+    """A scripted repetition: its times and the faults acted out in it."""
+
     start_s: float
     hold_start_s: float
     hold_end_s: float
     end_s: float
     faults: list[str]
-    good_form: bool = True
 
-    @property
-    def hold_s(self) -> float:
-        """Time held in good form: the scripted hold, or none when the form was off."""
-        return self.hold_end_s - self.hold_start_s if self.good_form else 0.0
+
+@dataclass(frozen=True)
+class FormLimits:
+    """Good form in terms of the true pose numbers (defaults: the built-in exercise's)."""
+
+    min_elevation: float = 65.0
+    max_elevation: float = 112.0
+    min_straightness: float = 0.9
+    max_hands_gap: float = 0.4  # torso lengths
+    min_rounding: float = 7.0
+    min_stance: float = 0.4  # torso lengths
+    max_stance: float = 1.2
+    max_lean: float = 20.0
+    front_max_yaw: float = 25.0  # rounding and forward lean are not seen from the front
+    side_min_yaw: float = 65.0  # stance is not seen from the side
+
+
+#: Faults each view cannot see, so a truth for that view does not expect them.
+UNSEEN = {
+    "front": {"no_rounding", "trunk_leaning"},  # the scripted lean is forward, towards the camera
+    "side": {"stance_too_narrow", "stance_too_wide"},
+}
 
 
 @dataclass
@@ -247,17 +266,58 @@ class Script:
             pose, t0 = target, t0 + seg.duration
         return pose, self.segments[-1].phase if self.segments else "rest"
 
-    def truth(self) -> dict[str, Any]:
-        reps = [asdict(r) | {"hold_s": r.hold_s} for r in self.reps]
-        clean = [r for r in self.reps if not r.faults]
-        codes = sorted({c for r in self.reps for c in r.faults})
+    def truth(
+        self, body: Body, yaw: float, fps: float, limits: FormLimits | None = None
+    ) -> dict[str, Any]:
+        """What happened, frame by frame from the true pose: times, holds and faults per rep."""
+        lim = limits or FormLimits()
+        view = (
+            "front"
+            if yaw <= lim.front_max_yaw
+            else "side"
+            if yaw >= lim.side_min_yaw
+            else "oblique"
+        )
+        a, b, torso = body.upper_arm, body.forearm, body.torso * body.height
+        times = np.arange(round(self.duration * fps)) / fps
+        good = np.zeros(len(times), dtype=bool)
+        for i, t in enumerate(times):
+            p, phase = self.pose_at(float(t))
+            inner = math.radians(180.0 - p.elbow_flex)
+            straight = math.sqrt(a * a + b * b - 2 * a * b * math.cos(inner)) / (a + b)
+            good[i] = (
+                phase in ("raising", "position")
+                and lim.min_elevation <= p.elevation <= lim.max_elevation
+                and straight >= lim.min_straightness
+                and p.hand_gap / torso <= lim.max_hands_gap
+                and (view == "front" or (p.rounding >= lim.min_rounding and p.lean <= lim.max_lean))
+                and (view == "side" or lim.min_stance <= p.stance / torso <= lim.max_stance)
+            )
+        reps = []
+        for r in self.reps:
+            in_rep = good & (times >= r.start_s) & (times < r.end_s)
+            idx = np.flatnonzero(in_rep)
+            faults = sorted(set(r.faults) - UNSEEN.get(view, set()))
+            hold = len(idx) / fps
+            if "hold_too_short" in r.faults and hold >= 15.0:
+                faults.remove("hold_too_short")  # the fault was not visible from here
+            reps.append(
+                asdict(r)
+                | {
+                    "faults": faults,
+                    "hold_s": round(hold, 3),
+                    "hold_start_s": float(times[idx[0]]) if idx.size else None,
+                    "hold_end_s": float(times[idx[-1]] + 1 / fps) if idx.size else None,
+                }
+            )
         return {
             "name": self.name,
+            "view": view,
             "duration_s": self.duration,
             "reps": reps,
-            "rep_count": len(self.reps),
-            "completed_count": len(clean),
-            "fault_codes": codes,
+            "rep_count": len(reps),
+            "completed_count": sum(not r["faults"] for r in reps),
+            "fault_codes": sorted({c for r in reps for c in r["faults"]}),
         }
 
 
@@ -326,8 +386,7 @@ def stretch_script(
         if code in FAULT_POSES and code != "jerky_movement":
             # a form fault held all through the stretch leaves no hold in good form
             codes.append("hold_too_short")
-        good_form = code not in FAULT_POSES or code == "jerky_movement"
-        truth.append(RepTruth(rep_start, hold_start, hold_end, t, sorted(codes), good_form))
+        truth.append(RepTruth(rep_start, hold_start, hold_end, t, sorted(codes)))
         segs.append(Segment(rest_s, "rest", label="rest"))
         t += rest_s
     return Script(segs, start, truth, name or f"stretch x{reps}")
@@ -396,9 +455,12 @@ class Performer:
     mirror: bool = False  # the video is flipped left-right
     seed: int = 0
 
+    def truth(self, limits: FormLimits | None = None) -> dict[str, Any]:
+        return self.script.truth(self.body, self.camera.yaw, self.camera.fps, limits)
+
     @property
     def info(self) -> VideoInfo:
-        n = int(round(self.script.duration * self.camera.fps))
+        n = round(self.script.duration * self.camera.fps)
         return VideoInfo(
             f"synthetic:{self.script.name}",
             self.camera.fps,
@@ -412,7 +474,7 @@ class Performer:
         cam = self.camera
         for i in range(self.info.frames):
             t = i / cam.fps
-            pose, phase = self.script.pose_at(t)
+            pose, _ = self.script.pose_at(t)
             if self.breathing and pose.elevation > 40:
                 breath = math.sin(2 * math.pi * t / 10.0)
                 pose = replace(

@@ -96,7 +96,7 @@ def moving_rms(x: FloatArray, fs: float, window_s: float) -> FloatArray:
     """Root mean square over a centred window, along axis 0 (summed over other axes)."""
     x = np.asarray(x, dtype=np.float64)
     power = (x.reshape(len(x), -1) ** 2).sum(axis=1)
-    size = max(1, int(round(window_s * fs)))
+    size = max(1, round(window_s * fs))
     return np.sqrt(uniform_filter1d(power, size=size, mode="nearest"))
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from backstretch.cli import main
+
+sys.exit(main())

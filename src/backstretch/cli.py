@@ -1,0 +1,214 @@
+"""Command line: argument parsing and printing only.
+
+Exit codes: 0 done, 2 bad input (the message names the file and the problem), 1 internal
+error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from backstretch import __version__
+from backstretch.analysis.model import Report
+from backstretch.errors import BackstretchError, InputError
+from backstretch.exercise import Exercise, load_exercise
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="backstretch: a coach for the standing Back Stretch.",
+    rich_markup_mode=None,
+)
+err = Console(stderr=True)
+
+ExerciseOpt = Annotated[
+    Path | None,
+    typer.Option("--exercise", help="An exercise definition TOML (default: the built-in one)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"backstretch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """backstretch: a coach for the standing Back Stretch."""
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def summary_table(r: Report) -> Table:
+    table = Table(title=f"Back Stretch: {Path(r.video.source).name}", show_lines=False)
+    for col in ("rep", "start", "in position", "held well", "completed", "faults"):
+        table.add_column(col)
+    for rep in r.reps:
+        faults = ", ".join(f"{f.code} @{f.start_s:.1f}s" for f in rep.faults) or "-"
+        table.add_row(
+            str(rep.index),
+            f"{rep.start_s:.1f} s",
+            f"{rep.position_s:.1f} s",
+            f"{rep.hold_s:.1f} s",
+            "yes" if rep.completed else "no",
+            faults,
+        )
+    s = r.summary
+    yaw = f" ({r.camera_yaw_deg:.0f} deg)" if r.camera_yaw_deg is not None else ""
+    table.caption = (
+        f"score {s.score}/100 | {s.rep_count} reps, {s.completed_count} completed, "
+        f"{s.total_hold_s:.1f} s held | camera view: {r.camera_view}{yaw}\n{s.note}"
+    )
+    return table
+
+
+def _print_report(r: Report, console: Console) -> None:
+    console.print(summary_table(r))
+    if r.checks_skipped:
+        console.print("[bold]Checks skipped:[/bold]")
+        for c in r.checks_skipped:
+            console.print(f"  - {c.check}: {c.reason}")
+    for w in r.warnings:
+        console.print(f"[yellow]! {w}[/yellow]")
+
+
+@app.command()
+def analyze(
+    video: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A video file, or recorded landmarks (.jsonl, .jsonl.gz, Keraal .json)."
+        ),
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Analyse the built-in sample (a synthetic person).")
+    ] = False,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Write the JSON report here ('-' for stdout).")
+    ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
+    annotate: Annotated[
+        Path | None, typer.Option("--annotate", help="Write an annotated video (.mp4) here.")
+    ] = None,
+    landmarks: Annotated[
+        Path | None, typer.Option("--save-landmarks", help="Record the landmarks (.jsonl[.gz]).")
+    ] = None,
+    stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every Nth frame.")] = 1,
+    exercise: ExerciseOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Analyse a recording of the Back Stretch: reps, holds, faults, score."""
+    from backstretch.pipeline import analyze_source, open_source
+
+    if video is None and not sample:
+        raise InputError("give a VIDEO to analyse, or --sample for the built-in one")
+    if video is not None and sample:
+        raise InputError("give either a VIDEO or --sample, not both")
+    ex = load_exercise(exercise)
+    to_stdout = json_out == "-"
+    out = Console(stderr=to_stdout, quiet=quiet)
+    source = open_source(video, stride=stride)
+    label = "sample (synthetic)" if video is None else str(video)
+    with _progress(out) as bar:
+        task = bar.add_task(f"Analysing {label}", total=source.total or None)
+        analysis = analyze_source(
+            source,
+            ex,
+            progress=lambda done, total: bar.update(task, completed=done),
+            save_landmarks=landmarks,
+        )
+    report = analysis.report
+    if json_out is not None:
+        from backstretch.report.json_report import write_json
+
+        write_json(report, json_out)
+    if html is not None:
+        from backstretch.report.html import write_html
+
+        write_html(analysis, ex, html)
+        out.print(f"HTML report: {html}")
+    if annotate is not None:
+        from backstretch.report.annotate import write_annotated
+
+        with _progress(out) as bar:
+            task = bar.add_task("Drawing annotated video", total=len(analysis.series))
+            write_annotated(
+                analysis, ex, annotate, source.video, stride,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )  # fmt: skip
+        out.print(f"Annotated video: {annotate}")
+    if landmarks is not None:
+        out.print(f"Landmarks: {landmarks}")
+    _print_report(report, out)
+
+
+@app.command()
+def show(exercise: ExerciseOpt = None) -> None:
+    """Show the exercise card: steps, targets, tips and safety."""
+    ex: Exercise = load_exercise(exercise)
+    c = Console()
+    steps = "\n".join(f"{i}. [bold]{s.title}[/bold]: {s.cue}" for i, s in enumerate(ex.steps, 1))
+    t = ex.targets
+    targets = (
+        f"Hold {t.hold_s:.0f}-{t.hold_max_s:.0f} s in good form, {t.reps_min}-{t.reps_max} "
+        f"repetitions, breathing about {t.breath_in_s:.0f} s in and {t.breath_out_s:.0f} s out."
+    )
+    tips = "\n".join(f"- {v}" for v in ex.tips.values())
+    c.print(Panel(ex.summary, title=ex.name))
+    c.print(Panel(f"{ex.warm_up}\n\n{steps}", title="How"))
+    c.print(Panel(targets, title="Targets"))
+    c.print(Panel(tips, title="Tips"))
+    c.print(Panel(ex.safety, title="Safety", border_style="red"))
+    c.print(Panel(ex.camera_advice, title="Camera"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning our errors into messages and exit codes."""
+    try:
+        app(args=argv, prog_name="backstretch", standalone_mode=False)
+    except typer.Exit as e:
+        return int(e.exit_code or 0)
+    except InputError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        return 2
+    except BackstretchError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception as e:  # the parser's usage errors (they can show themselves), then the rest
+        show = getattr(e, "show", None)
+        if callable(show) and isinstance(getattr(e, "exit_code", None), int):
+            show()
+            return 2
+        err.print(f"[red]internal error:[/red] {type(e).__name__}: {e}")
+        err.print("Please report this with the command you ran.")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

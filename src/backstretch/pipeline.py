@@ -1,0 +1,97 @@
+"""From a file (video or landmark recording) to an analysis: the one path the CLI and the
+web app share. Chooses the pose source, streams frames through it, reports progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from backstretch.analysis.engine import Analysis, analyze_frames
+from backstretch.exercise.schema import Exercise
+from backstretch.pose.base import PoseEstimator
+from backstretch.pose.replay import is_landmark_file, open_recording, write_landmarks
+from backstretch.pose.synthetic import Camera, Performer, stretch_script
+from backstretch.pose.video import VideoReader
+from backstretch.types import PoseFrame, VideoInfo
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Source:
+    """Poses to analyse: their facts, a stream of frames, and the video behind them if any."""
+
+    info: VideoInfo
+    frames: Iterator[PoseFrame]
+    video: Path | None
+    total: int
+
+
+def sample_performer() -> Performer:
+    """The built-in sample: a synthetic person doing 2 clean repetitions, camera at 45 deg."""
+    return Performer(stretch_script(2, 16.0, name="sample"), camera=Camera(yaw=45.0), seed=7)
+
+
+def open_source(
+    path: str | Path | None,
+    *,
+    stride: int = 1,
+    estimator: Callable[[], PoseEstimator] | None = None,
+) -> Source:
+    """Open a video (poses by MediaPipe), a landmark recording, or the sample (``None``)."""
+    if path is None:
+        perf = sample_performer()
+        return Source(perf.info, perf.frames(), None, perf.info.frames)
+    p = Path(path)
+    if is_landmark_file(p):
+        rec = open_recording(p)
+        return Source(rec.info, rec.frames(), None, rec.info.frames)
+    reader = VideoReader(p, stride=stride)
+    if estimator is None:
+        from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
+
+        estimator = MediaPipePoseEstimator
+    est = estimator()
+
+    def frames() -> Iterator[PoseFrame]:
+        try:
+            for vf in reader:
+                yield est.process(vf.image, vf.t, vf.index)
+        finally:
+            est.close()
+
+    total = max(1, -(-reader.info.frames // stride)) if reader.info.frames else 0
+    return Source(reader.info, frames(), p, total)
+
+
+def analyze_source(
+    source: Source,
+    exercise: Exercise,
+    *,
+    progress: Progress | None = None,
+    save_landmarks: str | Path | None = None,
+) -> Analysis:
+    """Run the analysis over a source, calling ``progress(done, total)`` per frame."""
+    done = 0
+    kept: list[PoseFrame] = []
+
+    def tick(_: PoseFrame) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, source.total)
+
+    frames: Iterator[PoseFrame] = source.frames
+    if save_landmarks is not None:
+
+        def tee() -> Iterator[PoseFrame]:
+            for f in source.frames:
+                kept.append(f)
+                yield f
+
+        frames = tee()
+    analysis = analyze_frames(frames, source.info, exercise, on_frame=tick)
+    if save_landmarks is not None:
+        write_landmarks(save_landmarks, source.info, kept)
+    return analysis

@@ -1,0 +1,1 @@
+"""Report writers: JSON, self-contained HTML, annotated video."""

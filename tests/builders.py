@@ -1,0 +1,30 @@
+"""Builders: synthetic performances analysed, with their truth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backstretch.analysis.engine import Analysis, analyze_frames
+from backstretch.exercise import Exercise
+from backstretch.pose.synthetic import FormLimits, Performer
+
+
+def limits_for(ex: Exercise) -> FormLimits:
+    """The good-form limits of an exercise, in the synthetic body's terms."""
+    f = ex.faults
+    return FormLimits(
+        min_elevation=f.arms_too_low.min_deg,
+        max_elevation=f.arms_too_high.max_deg,
+        min_straightness=f.elbows_bent.straightness_min,
+        max_hands_gap=f.hands_apart.max_gap,
+        min_rounding=f.no_rounding.min_deg,
+        min_stance=f.stance_too_narrow.min_width,
+        max_stance=f.stance_too_wide.max_width,
+        max_lean=f.trunk_leaning.max_forward_deg,
+        front_max_yaw=ex.view.front_max_deg,
+        side_min_yaw=ex.view.side_min_deg,
+    )
+
+
+def run(perf: Performer, ex: Exercise) -> tuple[Analysis, dict[str, Any]]:
+    return analyze_frames(perf.frames(), perf.info, ex), perf.truth(limits_for(ex))

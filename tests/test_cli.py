@@ -1,0 +1,113 @@
+"""The command line, in-process for most tests and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from backstretch import __version__
+from backstretch.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"backstretch {__version__}"
+
+
+def test_show_prints_the_exercise_card(capsys, ex):
+    code, out, _ = run(capsys, "show")
+    assert code == 0
+    for step in ex.steps:
+        assert step.title in out
+    assert "Safety" in out and "15-30 s" in out
+
+
+def test_sample_writes_json_html_and_annotated_video(capsys, tmp_path):
+    j, h, v = tmp_path / "r.json", tmp_path / "r.html", tmp_path / "r.mp4"
+    code, out, err = run(capsys, "analyze", "--sample", "--json", str(j), "--html", str(h),
+                         "--annotate", str(v))  # fmt: skip
+    assert code == 0, err
+    report = json.loads(j.read_text())
+    assert report["schema_version"] == 1 and report["exercise"] == "back-stretch"
+    assert report["summary"]["rep_count"] == 2 and report["summary"]["completed_count"] == 2
+    for key in ("fps", "frames", "duration_s", "width", "height"):
+        assert key in report["video"]
+    rep = report["reps"][0]
+    for key in ("index", "start_s", "hold_start_s", "hold_end_s", "end_s", "position_s",
+                "hold_s", "completed", "confidence", "faults"):  # fmt: skip
+        assert key in rep
+    html = h.read_text()
+    assert "data:image/png;base64," in html and "Repetitions" in html
+    assert v.stat().st_size > 10_000
+    assert "score" in out and "Set complete" in out
+
+
+def test_json_to_stdout_is_pure_json(capsys):
+    code, out, _ = run(capsys, "analyze", "--sample", "--json", "-")
+    assert code == 0
+    assert json.loads(out)["summary"]["rep_count"] == 2
+
+
+def test_landmarks_recorded_then_replayed(capsys, tmp_path):
+    rec = tmp_path / "sample.jsonl.gz"
+    code, _, _ = run(capsys, "analyze", "--sample", "-q", "--save-landmarks", str(rec))
+    assert code == 0 and rec.exists()
+    code, out, _ = run(capsys, "analyze", str(rec), "--json", "-", "-q")
+    assert code == 0 and json.loads(out)["summary"]["completed_count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["analyze"], "give a VIDEO"),
+        (["analyze", "MISSING.mp4"], "MISSING.mp4: file not found"),
+        (["analyze", "--sample", "--exercise", "MISSING.toml"], "MISSING.toml: exercise file not found"),
+        (["analyze", "--sample", "--stride", "0"], "stride"),
+        (["analyze", "x.jsonl"], "x.jsonl: file not found"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(capsys, args, needle):
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert needle in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_bad_files_exit_2(capsys, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("hello\n" * 50)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    toml = tmp_path / "bad.toml"
+    toml.write_text("schema_version = 1\nunknown_key = 3\n")
+    for args, needle in [
+        ([str(text)], "cannot be opened"),
+        ([str(empty)], "empty"),
+        (["--sample", "--exercise", str(toml)], "unknown_key: unknown key"),
+    ]:
+        code, _, err = run(capsys, "analyze", *args)
+        assert code == 2 and needle in " ".join(err.split())
+
+
+def test_real_subprocess_smoke(tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "backstretch", "analyze", "--sample", "--json", str(out), "-q"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["summary"]["rep_count"] == 2
+    bad = subprocess.run(
+        [sys.executable, "-m", "backstretch", "analyze", str(tmp_path / "nope.mp4")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "nope.mp4" in bad.stderr and "Traceback" not in bad.stderr

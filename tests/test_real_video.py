@@ -1,0 +1,94 @@
+"""Real pixels through MediaPipe: landmark accuracy, no phantom reps, bad videos refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from backstretch.errors import NoPersonError, VideoError
+from backstretch.pipeline import analyze_source, open_source
+from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
+from backstretch.pose.video import VideoReader, VideoWriter
+
+pytestmark = pytest.mark.slow
+
+
+def test_landmarks_match_the_reference_within_8px_median(data):
+    ref = np.array(json.loads((data / "pose_squats.full.json").read_text()))
+    errors = []
+    with MediaPipePoseEstimator() as est:
+        for vf in VideoReader(data / "pose_squats.mp4"):
+            pf = est.process(vf.image, vf.t, vf.index)
+            assert pf.detected and pf.world is not None
+            h, w = vf.image.shape[:2]
+            px = pf.image[:, :2] * [w, h]
+            errors.append(np.linalg.norm(px - ref[vf.index, :, :2], axis=1))
+    err = np.concatenate(errors)
+    assert len(errors) == ref.shape[0] == 65
+    assert np.median(err) < 8.0
+
+
+def test_timestamps_come_from_the_container(data):
+    frames = list(VideoReader(data / "pose_squats.mp4"))
+    t = np.array([f.t for f in frames])
+    assert t[0] == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(np.diff(t), 0.2, atol=0.01)  # 5 fps
+    strided = list(VideoReader(data / "pose_squats.mp4", stride=3))
+    assert [f.index for f in strided] == list(range(0, 65, 3))
+    assert [f.t for f in strided] == pytest.approx(t[::3].tolist())
+
+
+@pytest.mark.parametrize("clip", ["pose_squats.mp4", "sports2d_demo.mp4"])
+def test_no_phantom_reps_on_real_clips(ex, data, clip):
+    analysis = analyze_source(open_source(data / clip), ex)
+    assert analysis.report.summary.rep_count == 0
+    assert analysis.report.video.frames > 60
+
+
+def test_a_video_with_no_person_is_refused(ex, tmp_path):
+    path = tmp_path / "empty_room.mp4"
+    with VideoWriter(path, 10.0, 320, 240) as w:
+        for i in range(20):
+            w.write(np.full((240, 320, 3), 40 + i, dtype=np.uint8))
+    with pytest.raises(NoPersonError, match="no person"):
+        analyze_source(open_source(path), ex)
+
+
+def test_bad_files_are_refused_with_the_reason(tmp_path, data):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 100)
+    truncated = tmp_path / "truncated.mp4"
+    raw = (data / "pose_squats.mp4").read_bytes()
+    truncated.write_bytes(raw[: len(raw) // 3])
+    for path, reason in [
+        (tmp_path / "missing.mp4", "not found"),
+        (empty, "empty"),
+        (text, "cannot be opened"),
+        (truncated, "cannot be opened|no frame"),
+        (tmp_path, "folder"),
+    ]:
+        with pytest.raises(VideoError, match=reason) as e:
+            VideoReader(path)
+        assert str(path) in str(e.value)
+
+
+def test_rotated_video_is_turned_upright(tmp_path, data):
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is not installed")
+    import subprocess
+
+    out = tmp_path / "rotated.mp4"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-display_rotation", "90", "-i", str(data / "pose_squats.mp4"),
+         "-c", "copy", str(out)],
+        check=True,
+    )  # fmt: skip
+    reader = VideoReader(out)
+    assert reader.info.rotation in (90, 270, -90)
+    assert (reader.info.width, reader.info.height) == (1280, 720)

@@ -1,0 +1,102 @@
+"""Filters and geometry: properties and the One Euro filter's published behaviour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from backstretch.signal.filters import (
+    OneEuroFilter,
+    fill_gaps,
+    moving_rms,
+    zero_phase_bandpass,
+    zero_phase_lowpass,
+)
+from backstretch.signal.geometry import joint_angle, signed_incline
+
+
+@given(arrays(np.float64, st.integers(20, 200), elements=st.floats(-100, 100)))
+@settings(max_examples=50, deadline=None)
+def test_lowpass_keeps_constants_and_bounds(x):
+    c = np.full_like(x, 3.5)
+    assert np.allclose(zero_phase_lowpass(c, 30.0, 4.0), 3.5)
+    y = zero_phase_lowpass(x, 30.0, 4.0)
+    assert y.shape == x.shape
+    assert np.all(np.abs(y) <= np.abs(x).max() * 1.5 + 1e-9)
+
+
+def test_lowpass_has_no_lag_and_removes_jitter():
+    t = np.arange(0, 10, 1 / 30)
+    slow = np.sin(2 * np.pi * 0.3 * t)
+    noisy = slow + np.random.default_rng(0).normal(0, 0.1, t.size)
+    y = zero_phase_lowpass(noisy, 30.0, 2.0)
+    rms = lambda e: float(np.sqrt(np.mean(e**2)))  # noqa: E731
+    assert rms(y - slow) < 0.5 * rms(noisy - slow)
+    lag = np.argmax(np.correlate(y - y.mean(), slow - slow.mean(), "full")) - (t.size - 1)
+    assert lag == 0
+
+
+def test_nan_runs_are_filtered_separately_and_short_gaps_filled():
+    t = np.arange(100) / 30
+    x = np.ones(100)
+    x[40:45] = np.nan  # 5 frames = 0.17 s
+    x[70:] = np.nan
+    filled = fill_gaps(t, x, 0.5)
+    assert np.all(np.isfinite(filled[:70])) and np.all(np.isnan(filled[70:]))
+    assert np.isnan(fill_gaps(t, x, 0.1)[42])
+    y = zero_phase_lowpass(x, 30.0, 4.0)
+    assert np.isnan(y[42]) and np.allclose(y[:40], 1.0)
+
+
+def test_bandpass_sees_shakes_not_slow_moves():
+    t = np.arange(0, 10, 1 / 30)
+    slow = np.sin(2 * np.pi * 0.2 * t)
+    shake = slow + 0.1 * np.sin(2 * np.pi * 2.5 * t)
+    quiet = moving_rms(zero_phase_bandpass(slow, 30.0, 1.2, 5.0), 30.0, 1.0)
+    loud = moving_rms(zero_phase_bandpass(shake, 30.0, 1.2, 5.0), 30.0, 1.0)
+    assert np.median(quiet) < 0.01 < 0.05 < np.median(loud)
+    assert np.isnan(zero_phase_bandpass(slow, 2.0, 1.2, 5.0)).all()  # band above Nyquist
+
+
+def test_one_euro_is_a_first_order_lowpass_when_beta_is_zero():
+    f = OneEuroFilter(min_cutoff=1.0, beta=0.0)
+    dt = 1 / 30
+    out = [f(i * dt, 1.0 if i else 0.0) for i in range(200)]
+    tau = 1 / (2 * np.pi * 1.0)
+    alpha = 1 / (1 + tau / dt)
+    assert out[1] == pytest.approx(alpha)
+    assert out[-1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_one_euro_lags_less_when_moving_fast_with_beta():
+    t = np.arange(0, 3, 1 / 30)
+    ramp = 5.0 * t
+    still, fast = OneEuroFilter(1.0, 0.0), OneEuroFilter(1.0, 0.5)
+    lag0 = ramp[-1] - [still(a, b) for a, b in zip(t, ramp, strict=True)][-1]
+    lag1 = ramp[-1] - [fast(a, b) for a, b in zip(t, ramp, strict=True)][-1]
+    assert 0 < lag1 < 0.5 * lag0
+
+
+def test_one_euro_passes_nan_without_losing_state():
+    f = OneEuroFilter(1.0, 0.0)
+    f(0.0, np.array([1.0, 2.0]))
+    out = f(0.1, np.array([np.nan, 2.0]))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(2.0)
+    assert np.isfinite(f(0.2, np.array([1.0, 2.0]))).all()
+
+
+@given(st.floats(1, 179))
+def test_joint_angle_matches_construction(deg):
+    r = np.radians(deg)
+    a, b, c = np.array([1.0, 0, 0]), np.zeros(3), np.array([np.cos(r), np.sin(r), 0])
+    assert joint_angle(a, b, c) == pytest.approx(deg, abs=1e-6)
+
+
+def test_signed_incline_convention():
+    fwd = np.array([0.0, 0, 1])
+    assert signed_incline(np.array([0.0, -1, 0]), fwd) == pytest.approx(0)
+    assert signed_incline(np.array([0.0, -1, 1]), fwd) == pytest.approx(45)
+    assert signed_incline(np.array([0.0, -1, -1]), fwd) == pytest.approx(-45)
