@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from backstretch.exercise import FAULT_CODES
-from backstretch.pose.synthetic import NON_STRETCH, Camera, Performer, non_stretch_script, stretch_script
+from backstretch.pose.synthetic import (
+    NON_STRETCH,
+    Camera,
+    Performer,
+    non_stretch_script,
+    stretch_script,
+)
 from tests.builders import run
 
 VIEWS = {"front": 0.0, "oblique": 45.0, "side": 90.0}
@@ -39,7 +45,7 @@ def test_clean_three_reps_of_20s(ex, view):
 @pytest.mark.parametrize("view", VIEWS)
 def test_short_holds_are_not_completed(ex, view):
     perf = Performer(stretch_script(2, 9.0), camera=Camera(yaw=VIEWS[view]), seed=2)
-    analysis, truth = run(perf, ex)
+    analysis, _truth = run(perf, ex)
     assert analysis.report.summary.rep_count == 2
     for rep in analysis.report.reps:
         assert not rep.completed
@@ -105,7 +111,9 @@ def test_mirrored_input_gives_the_same_answer(ex):
     script = stretch_script(2, 18.0, faults={1: "hands_apart"})
     a, _ = run(Performer(script, seed=8), ex)
     b, _ = run(Performer(script, seed=8, mirror=True), ex)
-    assert [r.hold_s for r in a.report.reps] == pytest.approx([r.hold_s for r in b.report.reps], abs=0.3)
+    assert [r.hold_s for r in a.report.reps] == pytest.approx(
+        [r.hold_s for r in b.report.reps], abs=0.3
+    )
     assert a.report.summary.fault_codes == b.report.summary.fault_codes
     assert a.report.camera_view == b.report.camera_view
 

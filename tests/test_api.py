@@ -15,7 +15,17 @@ def test_all_names_exist_and_are_sorted():
     for name in backstretch.__all__:
         assert hasattr(backstretch, name), name
     public = {n for n in dir(backstretch) if not n.startswith("_") and n not in backstretch.__all__}
-    modules = {"analysis", "errors", "exercise", "pose", "signal", "types", "pipeline", "report", "cli"}
+    modules = {
+        "analysis",
+        "errors",
+        "exercise",
+        "pose",
+        "signal",
+        "types",
+        "pipeline",
+        "report",
+        "cli",
+    }
     assert public <= modules, public - modules
 
 

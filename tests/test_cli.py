@@ -70,7 +70,10 @@ def test_landmarks_recorded_then_replayed(capsys, tmp_path):
     [
         (["analyze"], "give a VIDEO"),
         (["analyze", "MISSING.mp4"], "MISSING.mp4: file not found"),
-        (["analyze", "--sample", "--exercise", "MISSING.toml"], "MISSING.toml: exercise file not found"),
+        (
+            ["analyze", "--sample", "--exercise", "MISSING.toml"],
+            "MISSING.toml: exercise file not found",
+        ),
         (["analyze", "--sample", "--stride", "0"], "stride"),
         (["analyze", "x.jsonl"], "x.jsonl: file not found"),
     ],

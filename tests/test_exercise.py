@@ -9,7 +9,9 @@ import pytest
 from backstretch.errors import ExerciseDefinitionError
 from backstretch.exercise import FAULT_CODES, load_exercise, parse_exercise
 
-BUILTIN = (resources.files("backstretch.exercise") / "definitions" / "back_stretch.toml").read_text()
+BUILTIN = (
+    resources.files("backstretch.exercise") / "definitions" / "back_stretch.toml"
+).read_text()
 
 
 def test_builtin_is_valid_and_complete(ex):

@@ -20,7 +20,7 @@ def test_hysteresis_stops_flicker_at_the_threshold(ex):
     up = [10.0] * 30 + [d.enter_deg + 5] * 150
     jitter = [d.enter_deg - 3 + (6 if i % 2 else 0) for i in range(150)]  # flickers across enter
     down = [10.0] * 30
-    m, phases, eps = feed(ex, up + jitter + down)
+    _m, phases, eps = feed(ex, up + jitter + down)
     assert len(eps) == 1
     pos = [p for p in phases if p is Phase.POSITION]
     assert len(pos) >= 290  # never left the position while jittering above exit_deg
@@ -35,7 +35,9 @@ def test_short_raise_is_not_a_rep(ex):
 @pytest.mark.parametrize("gap_s", [0.3, 0.9])
 def test_lost_pose_keeps_the_phase(ex, gap_s):
     n = int(gap_s * 30)
-    _, phases, eps = feed(ex, [10.0] * 30 + [85.0] * 60 + [math.nan] * n + [85.0] * 60 + [10.0] * 30)
+    _, _phases, eps = feed(
+        ex, [10.0] * 30 + [85.0] * 60 + [math.nan] * n + [85.0] * 60 + [10.0] * 30
+    )
     assert len(eps) == 1
     assert eps[0].position_s >= 4.0 + gap_s - 0.2
 

@@ -47,7 +47,7 @@ def open_source(
     if is_landmark_file(p):
         rec = open_recording(p)
         return Source(rec.info, rec.frames(), None, rec.info.frames)
-    reader = VideoReader(p, stride=stride)
+    reader = VideoReader(p, stride=stride, rgb=True)
     if estimator is None:
         from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
 

@@ -9,7 +9,7 @@ from backstretch.types import PoseFrame, UInt8Array
 
 @runtime_checkable
 class PoseEstimator(Protocol):
-    """Turns one video frame (BGR, uint8, HxWx3) into a PoseFrame.
+    """Turns one video frame (RGB, uint8, HxWx3) into a PoseFrame.
 
     Implementations: :class:`~backstretch.pose.mediapipe_pose.MediaPipePoseEstimator`
     (real model) and :class:`~backstretch.pose.replay.ReplayEstimator` (recorded landmarks).

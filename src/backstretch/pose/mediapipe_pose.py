@@ -39,9 +39,8 @@ class MediaPipePoseEstimator:
         )
 
     def process(self, image: UInt8Array, t: float, index: int) -> PoseFrame:
-        """Find the pose in one BGR frame."""
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
-        result = self._pose.process(rgb)
+        """Find the pose in one RGB frame (``VideoReader(..., rgb=True)`` gives those)."""
+        result = self._pose.process(np.ascontiguousarray(image))
         return PoseFrame.from_mediapipe(result, index=index, t=t)
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """Video input and output: the only module that uses OpenCV's video I/O.
 
-Frames come out as BGR uint8 arrays with their container timestamps, already turned the
-right way up when the container carries rotation metadata.
+Frames come out as uint8 arrays (BGR, or RGB on request) with their container timestamps,
+already turned the right way up when the container carries rotation metadata.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ def _check_file(path: Path) -> None:
 class VideoReader:
     """Iterate over a video's frames (every ``stride``-th one) with container timestamps."""
 
-    def __init__(self, path: str | Path, stride: int = 1) -> None:
+    def __init__(self, path: str | Path, stride: int = 1, rgb: bool = False) -> None:
         if stride < 1:
             raise ValueError("stride must be at least 1")
         self.path = Path(path)
         self.stride = stride
+        self.rgb = rgb  # hand out RGB (for pose models) instead of OpenCV's BGR
         _check_file(self.path)
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
@@ -83,6 +84,8 @@ class VideoReader:
                     t = last_t + 1.0 / fps
                 last_t = t
                 if image is not None:
+                    if self.rgb:
+                        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
                     yield VideoFrame(index, t, image)
                 index += 1
                 if index % stride == 0:

@@ -1,0 +1,93 @@
+"""Speed: analyse time against a bare MediaPipe loop on the same video, and the engine alone.
+
+    python benchmarks/bench_speed.py [VIDEO]
+
+Prints ratios measured side by side in this one run (targets: analyse / bare <= 1.05,
+engine >= 50,000 frames/s). Each timing is the best of ``--repeat`` alternating runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import mediapipe as mp
+import numpy as np
+
+from backstretch.analysis.engine import analyze_series
+from backstretch.exercise import builtin_exercise
+from backstretch.pipeline import analyze_source, open_source
+from backstretch.pose.synthetic import Performer, stretch_script
+from backstretch.types import PoseSeries
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_VIDEO = HERE.parent / "tests" / "data" / "sports2d_demo.mp4"
+
+
+def bare_mediapipe(video: Path) -> int:
+    """What any MediaPipe program must do: decode, convert, run the model."""
+    cap = cv2.VideoCapture(str(video))
+    pose = mp.solutions.pose.Pose(model_complexity=1)
+    n = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        n += 1
+    pose.close()
+    cap.release()
+    return n
+
+
+def ours(video: Path) -> int:
+    analysis = analyze_source(open_source(video), builtin_exercise())
+    return analysis.report.video.frames
+
+
+def timed(fn, *args) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    n = fn(*args)
+    return time.perf_counter() - t0, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("video", nargs="?", type=Path, default=DEFAULT_VIDEO)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--engine-minutes", type=float, default=10.0)
+    args = ap.parse_args()
+
+    bare_t, ours_t = [], []
+    for _ in range(args.repeat):
+        t, n_bare = timed(bare_mediapipe, args.video)
+        bare_t.append(t)
+        t, n_ours = timed(ours, args.video)
+        ours_t.append(t)
+    assert n_bare == n_ours, (n_bare, n_ours)
+    b, o = min(bare_t), min(ours_t)
+    print(f"video: {args.video.name}, {n_bare} frames")
+    print(f"bare MediaPipe loop : {b:7.2f} s  ({1000 * b / n_bare:5.1f} ms/frame)")
+    print(f"backstretch analyse : {o:7.2f} s  ({1000 * o / n_ours:5.1f} ms/frame)")
+    print(f"ratio analyse/bare  : {o / b:7.3f}   (target <= 1.05)")
+
+    reps = max(1, int(args.engine_minutes * 60 / 30))
+    perf = Performer(stretch_script(reps, 20.0, rest_s=4.0))
+    series = PoseSeries.from_frames(list(perf.frames()))
+    ex = builtin_exercise()
+    best = min(
+        timed(lambda: len(analyze_series(series, perf.info, ex).series))[0] for _ in range(3)
+    )
+    fps = len(series) / best
+    print(
+        f"engine alone        : {len(series)} frames ({len(series) / 30 / 60:.1f} min at 30 fps) "
+        f"in {best:.3f} s = {fps:,.0f} frames/s (target >= 50,000)"
+    )
+    print(f"engine / real time  : {fps / 30:,.0f}x")
+    _ = np  # numpy is imported for MediaPipe's sake
+
+
+if __name__ == "__main__":
+    main()
