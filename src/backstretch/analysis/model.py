@@ -66,7 +66,7 @@ class SkippedCheck(_Model):
 
 
 class Report(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1  # SCHEMA_VERSION
     exercise: str
     video: VideoFacts
     camera_view: Literal["front", "oblique", "side"]

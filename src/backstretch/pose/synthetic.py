@@ -108,7 +108,7 @@ class Body:
             L.LEFT_EAR: (0.045, 0.0, 0.0),
         }
         for lm, (x, y, z) in face.items():
-            twin = L[lm.name.replace("LEFT_", "RIGHT_")] if "LEFT_" in lm.name else None
+            twin = Landmark[lm.name.replace("LEFT_", "RIGHT_")] if "LEFT_" in lm.name else None
             out[lm] = ear_mid + tilt(h * np.array([x, y, z]), head_tilt, p.side_lean)
             if twin is not None:
                 out[twin] = ear_mid + tilt(h * np.array([-x, y, z]), head_tilt, p.side_lean)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import cv2
 
@@ -56,7 +57,7 @@ class VideoReader:
             raise VideoError(f"{self.path}: no frame could be decoded (damaged or truncated video)")
         self._cap = cap
         self.frames_seen = 0
-        self._first: UInt8Array | None = first
+        self._first: Any = first
         self._first_t = max(0.0, cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if not 0.0 < fps < 1000.0:
@@ -73,7 +74,8 @@ class VideoReader:
     def __iter__(self) -> Iterator[VideoFrame]:
         """Yield the decoded frames; skipped frames (stride) are grabbed, never decoded."""
         cap, fps, stride = self._cap, self.info.fps, self.stride
-        image, t = self._first, self._first_t
+        image: Any = self._first
+        t = self._first_t
         if image is None:
             raise VideoError(f"{self.path}: a VideoReader can be iterated only once")
         self._first = None
