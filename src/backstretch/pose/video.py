@@ -56,7 +56,6 @@ class VideoReader:
             cap.release()
             raise VideoError(f"{self.path}: no frame could be decoded (damaged or truncated video)")
         self._cap = cap
-        self.frames_seen = 0
         self._first: Any = first
         self._first_t = max(0.0, cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -98,7 +97,6 @@ class VideoReader:
                     break
                 t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
         finally:
-            self.frames_seen = index
             self.close()
 
     def close(self) -> None:
@@ -111,13 +109,6 @@ class VideoReader:
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def probe(path: str | Path) -> VideoInfo:
-    """Open a video just to read its facts (raises VideoError on bad input)."""
-    reader = VideoReader(path)
-    reader.close()
-    return reader.info
 
 
 class VideoWriter:
