@@ -10,7 +10,7 @@ from pathlib import Path
 from backstretch.analysis.engine import Analysis, analyze_frames
 from backstretch.exercise.schema import Exercise
 from backstretch.pose.base import PoseEstimator
-from backstretch.pose.replay import is_landmark_file, open_recording, write_landmarks
+from backstretch.pose.replay import LandmarkWriter, is_landmark_file, open_recording
 from backstretch.pose.synthetic import Camera, Performer, stretch_script
 from backstretch.pose.video import VideoReader
 from backstretch.types import PoseFrame, VideoInfo
@@ -72,26 +72,23 @@ def analyze_source(
     progress: Progress | None = None,
     save_landmarks: str | Path | None = None,
 ) -> Analysis:
-    """Run the analysis over a source, calling ``progress(done, total)`` per frame."""
-    done = 0
-    kept: list[PoseFrame] = []
+    """Run the analysis over a source, calling ``progress(done, total)`` per frame.
 
-    def tick(_: PoseFrame) -> None:
+    With ``save_landmarks``, each frame is also written to that recording as it passes.
+    """
+    done = 0
+    writer = LandmarkWriter(save_landmarks, source.info) if save_landmarks is not None else None
+
+    def tick(frame: PoseFrame) -> None:
         nonlocal done
         done += 1
+        if writer is not None:
+            writer.write(frame)
         if progress is not None:
             progress(done, source.total)
 
-    frames: Iterator[PoseFrame] = source.frames
-    if save_landmarks is not None:
-
-        def tee() -> Iterator[PoseFrame]:
-            for f in source.frames:
-                kept.append(f)
-                yield f
-
-        frames = tee()
-    analysis = analyze_frames(frames, source.info, exercise, on_frame=tick)
-    if save_landmarks is not None:
-        write_landmarks(save_landmarks, source.info, kept)
-    return analysis
+    try:
+        return analyze_frames(source.frames, source.info, exercise, on_frame=tick)
+    finally:
+        if writer is not None:
+            writer.close()

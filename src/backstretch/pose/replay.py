@@ -51,11 +51,12 @@ def _frame_to_json(f: PoseFrame) -> dict[str, Any]:
     return row
 
 
-def write_landmarks(path: str | Path, info: VideoInfo, frames: Iterable[PoseFrame]) -> int:
-    """Write a recording; returns the number of frames written."""
-    p = Path(path)
-    n = 0
-    with _open_text(p, "w") as fh:
+class LandmarkWriter:
+    """Write a recording frame by frame (nothing is kept in memory)."""
+
+    def __init__(self, path: str | Path, info: VideoInfo) -> None:
+        self._fh = _open_text(Path(path), "w")
+        self.count = 0
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -65,11 +66,28 @@ def write_landmarks(path: str | Path, info: VideoInfo, frames: Iterable[PoseFram
             "height": info.height,
             "frames": info.frames,
         }
-        fh.write(json.dumps(header) + "\n")
+        self._fh.write(json.dumps(header) + "\n")
+
+    def write(self, frame: PoseFrame) -> None:
+        self._fh.write(json.dumps(_frame_to_json(frame), separators=(",", ":")) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> LandmarkWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_landmarks(path: str | Path, info: VideoInfo, frames: Iterable[PoseFrame]) -> int:
+    """Write a recording; returns the number of frames written."""
+    with LandmarkWriter(path, info) as w:
         for f in frames:
-            fh.write(json.dumps(_frame_to_json(f), separators=(",", ":")) + "\n")
-            n += 1
-    return n
+            w.write(f)
+    return w.count
 
 
 def _frame_from_json(row: dict[str, Any], where: str) -> PoseFrame:

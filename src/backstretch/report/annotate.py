@@ -38,8 +38,11 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def draw_frame(image: UInt8Array, a: Analysis, i: int, ex: Exercise) -> UInt8Array:
-    """Draw frame ``i``'s overlay onto ``image`` (BGR, modified in place and returned)."""
+def draw_frame(
+    image: UInt8Array, a: Analysis, i: int, ex: Exercise, reps_done: int = 0
+) -> UInt8Array:
+    """Draw frame ``i``'s overlay onto ``image`` (BGR, modified in place and returned);
+    ``reps_done`` is the last repetition number reached so far (shown between repetitions)."""
     tl, s = a.timeline, a.series
     h, w = image.shape[:2]
     scale = max(h, w) / 900.0
@@ -57,7 +60,6 @@ def draw_frame(image: UInt8Array, a: Analysis, i: int, ex: Exercise) -> UInt8Arr
             cv2.circle(image, (int(pts[j, 0]), int(pts[j, 1])), max(2, int(4 * scale)), TEXT, -1)
     phase = str(tl.phase[i])
     rep = int(tl.rep[i])
-    reps_done = int(tl.rep[: i + 1].max()) if i >= 0 else 0
     lines = [
         f"{phase.upper()}   rep {rep or reps_done}",
         f"hold {tl.hold_clock[i]:4.1f} s / {ex.targets.hold_s:.0f} s" if rep else "",
@@ -110,13 +112,14 @@ def write_annotated(
         frames = _plain_frames(a)
     writer: VideoWriter | None = None
     fps = a.report.video.fps / stride
+    reps_so_far = np.maximum.accumulate(a.timeline.rep) if n else a.timeline.rep
     try:
         for k, image in frames:
             if k >= n:
                 break
             if writer is None:
                 writer = VideoWriter(out, fps, image.shape[1], image.shape[0])
-            writer.write(draw_frame(image, a, k, ex))
+            writer.write(draw_frame(image, a, k, ex, int(reps_so_far[k])))
             if progress is not None:
                 progress(k + 1, n)
     finally:
