@@ -184,6 +184,46 @@ def show(exercise: ExerciseOpt = None) -> None:
     c.print(Panel(ex.camera_advice, title="Camera"))
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (127.0.0.1: this computer only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open the page in a browser.")
+    ] = False,
+    max_upload_mb: Annotated[
+        float, typer.Option(min=1, help="Largest video the upload tab accepts (MB).")
+    ] = 200.0,
+    exercise: ExerciseOpt = None,
+) -> None:
+    """Start the live coach: a local web page that coaches you through your camera."""
+    import socket
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    from backstretch.web import create_app
+
+    ex = load_exercise(exercise)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise InputError(
+                f"cannot listen on {host}:{port} ({e.strerror}); pick another --port"
+            ) from None
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    web = create_app(ex, max_upload_mb=max_upload_mb)
+    Console().print(f"Live coach at [bold]{url}[/bold]  (Ctrl+C to stop)")
+    if not no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning our errors into messages and exit codes."""
     try:

@@ -8,7 +8,8 @@ message and an exit code, a web layer into a 4xx answer.
     │   ├── VideoError             missing, empty, unreadable or truncated video
     │   ├── NoPersonError          no person found in (enough of) the video
     │   ├── LandmarkFileError      a recorded landmark file that cannot be read
-    │   └── ExerciseDefinitionError an exercise TOML that does not match the schema
+    │   ├── ExerciseDefinitionError an exercise TOML that does not match the schema
+    │   └── FrameError             a live camera frame or message that cannot be used
     └── ShapeError                 a data container built with arrays of the wrong shape
 """
 
@@ -37,6 +38,10 @@ class LandmarkFileError(InputError):
 
 class ExerciseDefinitionError(InputError):
     """An exercise definition file that is missing or does not match the schema."""
+
+
+class FrameError(InputError):
+    """A live frame (or message) that is not a usable picture: not an image, too big, etc."""
 
 
 class ShapeError(BackstretchError, ValueError):

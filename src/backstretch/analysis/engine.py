@@ -12,13 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backstretch.analysis.faults import active_checks, frame_flags, intervals
+from backstretch.analysis.faults import (
+    active_checks,
+    camera_view,
+    fault_record,
+    frame_flags,
+    intervals,
+)
 from backstretch.analysis.model import Fault, Rep, Report, Summary, VideoFacts
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
 from backstretch.analysis.report_text import note, warnings_for
 from backstretch.analysis.scoring import score_set
 from backstretch.errors import NoPersonError
-from backstretch.exercise.schema import Exercise, View
+from backstretch.exercise.schema import Exercise
 from backstretch.signal.features import Features, compute_features
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
 
@@ -65,16 +71,6 @@ def analyze_frames(
         if on_frame is not None:
             on_frame(f)
     return analyze_series(PoseSeries.from_frames(kept), info, exercise)
-
-
-def _view(yaw: np.ndarray, ex: Exercise) -> tuple[View, float | None]:
-    finite = yaw[np.isfinite(yaw)]
-    if finite.size == 0:
-        return "oblique", None
-    y = float(np.median(finite))
-    if y <= ex.view.front_max_deg:
-        return "front", round(y, 1)
-    return ("side" if y >= ex.view.side_min_deg else "oblique"), round(y, 1)
 
 
 def _episodes(f: Features, ex: Exercise) -> list[Episode]:
@@ -143,7 +139,7 @@ def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> Rep:
             s, e = float(t[a]), float(t[b - 1] + dt[b - 1])
             if (s < p0 + fr.settle_s and e <= p0 + fr.settle_s) or s >= p1 - fr.settle_s:
                 continue  # getting into or out of the stretch
-            faults.append(_fault(ex, code, s, e))
+            faults.append(fault_record(ex, code, s, e))
             for i in range(a, b):
                 tl.faults[i].append(code)
     ok = pos & ~bad
@@ -154,14 +150,14 @@ def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> Rep:
     speed = f.elevation_speed[i_exit : i_end + 1]
     fast = float(-np.nanmin(speed, initial=0.0))
     if "release_too_fast" in c.active and fast > fr.release_too_fast.max_speed_deg_s:
-        faults.append(_fault(ex, "release_too_fast", p1, end_t))
+        faults.append(fault_record(ex, "release_too_fast", p1, end_t))
     shake = f.shake[i_start:i_exit]
     shake = shake[np.isfinite(shake)]
     jerky = shake.size and np.percentile(shake, 95) > fr.jerky_movement.max_shake
     if "jerky_movement" in c.active and jerky:
-        faults.append(_fault(ex, "jerky_movement", float(t[i_start]), p1))
+        faults.append(fault_record(ex, "jerky_movement", float(t[i_start]), p1))
     if hold_s < ex.targets.hold_s:
-        faults.append(_fault(ex, "hold_too_short", p0, p1))
+        faults.append(fault_record(ex, "hold_too_short", p0, p1))
     faults.sort(key=lambda x: (x.start_s, x.code))
     ok_idx = np.flatnonzero(ok)
     reach = f.reach[pos]
@@ -207,7 +203,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     t = f.t
     step = float(np.median(np.diff(t))) if n > 1 else 1.0 / info.fps
     dt = np.diff(t, append=t[-1] + step)
-    view, yaw = _view(f.yaw[f.detected], ex)
+    view, yaw = camera_view(f.yaw[f.detected], ex)
     episodes = _episodes(f, ex)
     refined = [_refine(ep, f, ex) for ep in episodes]
 
@@ -272,14 +268,3 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
         },
     )
     return Analysis(report, tl, f, series)
-
-
-def _fault(ex: Exercise, code: str, start: float, end: float) -> Fault:
-    rule = ex.faults.rule(code)
-    return Fault(
-        code=code,
-        start_s=round(start, 2),
-        end_s=round(end, 2),
-        message=rule.message,
-        tip=ex.tips[rule.tip],
-    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backstretch.analysis.model import SkippedCheck
+from backstretch.analysis.model import Fault, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
 from backstretch.signal.features import Features
 
@@ -43,6 +43,29 @@ _WHY_NOT = {
     "side": "seen from the side, this lies along the line of sight and cannot be measured",
     "oblique": "this view cannot measure it",
 }
+
+
+def camera_view(yaw: np.ndarray, ex: Exercise) -> tuple[View, float | None]:
+    """The camera view from body yaws (deg; NaN ignored) and their median, if any."""
+    finite = yaw[np.isfinite(yaw)]
+    if finite.size == 0:
+        return "oblique", None
+    y = float(np.median(finite))
+    if y <= ex.view.front_max_deg:
+        return "front", round(y, 1)
+    return ("side" if y >= ex.view.side_min_deg else "oblique"), round(y, 1)
+
+
+def fault_record(ex: Exercise, code: str, start: float, end: float) -> Fault:
+    """A reported fault with its message and tip from the exercise definition."""
+    rule = ex.faults.rule(code)
+    return Fault(
+        code=code,
+        start_s=round(start, 2),
+        end_s=round(end, 2),
+        message=rule.message,
+        tip=ex.tips[rule.tip],
+    )
 
 
 def _lt(x: np.ndarray, limit: float) -> np.ndarray:

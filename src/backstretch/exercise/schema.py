@@ -171,6 +171,39 @@ class Scoring(Strict):
     fault_penalty: float = Field(ge=0)
 
 
+class LiveSay(Strict):
+    """What the live coach says about framing and progress (``{n}``: a number)."""
+
+    no_person: str
+    not_whole_body: str
+    too_far: str
+    too_close: str
+    too_dark: str
+    settling: str
+    hold_done: str
+    rep_done: str
+    set_done: str
+
+
+class Live(Strict):
+    window_s: float = Field(gt=0)
+    cue_min_display_s: float = Field(ge=0)
+    cue_debounce_s: float = Field(ge=0)
+    min_brightness: float = Field(ge=0, le=1)
+    body_min_height: float = Field(gt=0, le=1)
+    body_max_height: float = Field(gt=0, le=1)
+    edge_margin: float = Field(ge=0, lt=0.5)
+    release_speed_window_s: float = Field(gt=0)
+    pain_areas: list[str] = Field(min_length=1)
+    say: LiveSay
+
+    @model_validator(mode="after")
+    def _heights(self) -> Live:
+        if self.body_min_height >= self.body_max_height:
+            raise ValueError("body_min_height must be below body_max_height")
+        return self
+
+
 class Exercise(Strict):
     """One exercise definition: steps, tips, targets and every analysis threshold."""
 
@@ -189,6 +222,7 @@ class Exercise(Strict):
     filters: Filters
     faults: Faults
     scoring: Scoring
+    live: Live
 
     @model_validator(mode="after")
     def _tips_exist(self) -> Exercise:

@@ -1,4 +1,4 @@
-"""Video input and output: the only module that uses OpenCV's video I/O.
+"""Video and picture input and output: the only module that uses OpenCV's media I/O.
 
 Frames come out as uint8 arrays (BGR, or RGB on request) with their container timestamps,
 already turned the right way up when the container carries rotation metadata.
@@ -6,15 +6,16 @@ already turned the right way up when the container carries rotation metadata.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import cv2
+import numpy as np
 
-from backstretch.errors import VideoError
+from backstretch.errors import FrameError, VideoError
 from backstretch.types import UInt8Array, VideoInfo
 
 
@@ -32,6 +33,55 @@ def _check_file(path: Path) -> None:
         raise VideoError(f"{path}: is a folder, not a video file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes)")
+
+
+def decode_image(data: bytes, max_side: int = 1920) -> UInt8Array:
+    """Decode one compressed picture (JPEG, PNG, WebP) into an RGB uint8 array."""
+    if not data:
+        raise FrameError("the frame is empty")
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FrameError("the frame is not a picture (JPEG, PNG or WebP expected)")
+    h, w = image.shape[:2]
+    if max(h, w) > max_side:
+        raise FrameError(f"the frame is {w}x{h}; send at most {max_side} pixels a side")
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+
+def encode_jpeg(rgb: UInt8Array, quality: int = 80) -> bytes:
+    """Compress an RGB picture as JPEG (what a browser sends the live coach)."""
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise FrameError("the picture could not be encoded as JPEG")
+    return bytes(buf.tobytes())
+
+
+def resize_to_height(rgb: UInt8Array, height: int) -> UInt8Array:
+    """Scale a picture to ``height`` pixels high, keeping its aspect ratio."""
+    h, w = rgb.shape[:2]
+    if h == height:
+        return rgb
+    width = max(1, round(w * height / h))
+    return np.asarray(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
+
+
+def write_y4m(frames: Iterable[UInt8Array], path: str | Path, fps: int) -> int:
+    """Write RGB frames as an uncompressed YUV4MPEG2 (4:2:0) file, the format Chromium's
+    fake camera plays (``--use-file-for-fake-video-capture``); returns the frame count."""
+    n = 0
+    with open(path, "wb") as out:
+        for rgb in frames:
+            h, w = rgb.shape[:2]
+            if w % 2 or h % 2:
+                raise ValueError(f"y4m 4:2:0 needs even sizes, got {w}x{h}")
+            if n == 0:
+                out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+            out.write(b"FRAME\n")
+            out.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+            n += 1
+    return n
 
 
 class VideoReader:

@@ -1,0 +1,448 @@
+"""Live coaching, one pose at a time: phases, a hold timer that runs only in good form,
+repetitions, faults, framing checks, the breathing pace and one cue at a time.
+
+The session takes :class:`~backstretch.types.PoseFrame` objects, so it does not care where
+the poses come from (the server's pose model today, the browser's tomorrow). It uses the
+same phase machine, measures and rules as the offline analysis, with causal filters: the
+measures are taken over the last ``live.window_s`` seconds of poses, and those of the present
+moment are smoothed by a One Euro filter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from backstretch.analysis.faults import active_checks, camera_view, fault_record, frame_flags
+from backstretch.analysis.model import Fault, Rep, Summary
+from backstretch.analysis.phases import Episode, Phase, PhaseMachine
+from backstretch.analysis.report_text import note
+from backstretch.analysis.scoring import score_set
+from backstretch.exercise.schema import Exercise, View
+from backstretch.session.breathing import breath_at
+from backstretch.session.cues import Cue, CueScheduler
+from backstretch.session.framing import framing_problems
+from backstretch.signal.features import Features, compute_features
+from backstretch.signal.filters import OneEuroFilter
+from backstretch.types import Landmark, PoseFrame, PoseSeries
+
+LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
+_KEY_POINTS = [
+    int(m)
+    for m in (
+        Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_WRIST,
+        Landmark.RIGHT_WRIST, Landmark.LEFT_HIP, Landmark.RIGHT_HIP,
+    )
+]  # fmt: skip
+#: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
+SMOOTHED = (
+    "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "stance",
+    "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach",
+)  # fmt: skip
+_MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CueOut(_Out):
+    id: int
+    kind: str
+    text: str
+
+
+class BreathOut(_Out):
+    phase: Literal["in", "out"]
+    progress: float
+    seconds_left: float
+
+
+class LiveState(_Out):
+    """What the coach shows after one frame."""
+
+    t: float
+    phase: LivePhase
+    step: str = Field(description="title of the exercise step for this moment")
+    hold_s: float = Field(description="seconds held in good form in this repetition")
+    hold_target_s: float
+    hold_left_s: float
+    holding: bool = Field(description="the hold timer is running")
+    paused_reason: str | None = None
+    rep: int = Field(description="number of the repetition in progress, 0 between them")
+    rep_count: int = Field(description="repetitions finished")
+    reps_target: int
+    faults: list[str] = Field(default_factory=list)
+    cue: CueOut | None = None
+    breath: BreathOut | None = None
+    framing: list[str] = Field(default_factory=list, description="framing problems, said")
+    view: View | None = None
+    checks_unavailable: list[str] = Field(default_factory=list)
+    landmarks: list[list[float]] | None = Field(
+        default=None, description="33 x [x, y, visibility] in picture coordinates (0-1)"
+    )
+    finished: bool = False
+
+
+class PainReport(_Out):
+    rating: int = Field(ge=0, le=10, description="0 = no pain, 10 = the worst imaginable")
+    where: str = Field(min_length=1, max_length=40)
+    note: str = Field(default="", max_length=500)
+
+
+class LiveSummary(_Out):
+    exercise: str
+    stopped: Literal["done", "pain", "ended"]
+    duration_s: float
+    camera_view: View | None
+    reps: list[Rep]
+    summary: Summary
+    pain: PainReport | None = None
+    safety: str | None = Field(default=None, description="safety advice after a pain stop")
+
+
+@dataclass
+class _RepLog:
+    """What is gathered about the repetition in progress."""
+
+    hold_s: float = 0.0
+    hold_start: float | None = None
+    hold_end: float | None = None
+    faults: dict[str, list[list[float]]] = field(default_factory=dict)
+    vis: list[float] = field(default_factory=list)
+    reach: float = -math.inf
+    shake: list[float] = field(default_factory=list)
+    lowest_speed: float = 0.0
+
+
+class LiveSession:
+    """Coach one person through one set; feed it with :meth:`push`."""
+
+    def __init__(self, exercise: Exercise, width: int = 640, height: int = 480) -> None:
+        self.ex = exercise
+        self.size = (width, height)
+        fl = exercise.filters
+        self._smooth = OneEuroFilter(fl.live_min_cutoff_hz, fl.live_beta, fl.live_d_cutoff_hz)
+        self._window: deque[PoseFrame] = deque()
+        self._yaws: deque[float] = deque(maxlen=600)
+        self._rest_rounding: deque[float] = deque(maxlen=600)
+        self._cues = CueScheduler(exercise.live.cue_min_display_s, exercise.live.cue_debounce_s)
+        self._since: dict[str, float] = {}
+        self.machine = PhaseMachine(exercise.detection)
+        self.reps: list[Rep] = []
+        self._log = _RepLog()
+        self._episode: Episode | None = None
+        self.started_t: float | None = None
+        self._last_t: float | None = None
+        self._rep_done_t: float | None = None
+        self.stopped: Literal["done", "pain", "ended"] | None = None
+        self.pain: PainReport | None = None
+        self._last_active: set[str] = {"hold_too_short"}
+
+    # -- control ---------------------------------------------------------------------------
+    def start(self, t: float | None = None) -> None:
+        """Begin coaching (frames before this only check the framing)."""
+        self.started_t = t if t is not None else (self._last_t or 0.0)
+
+    @property
+    def finished(self) -> bool:
+        return self.stopped is not None or len(self.reps) >= self.ex.targets.reps_max
+
+    def stop(self, reason: Literal["done", "pain", "ended"] = "done") -> LiveSummary:
+        """End the session now; a repetition in progress counts if it was long enough."""
+        if self.stopped is None:
+            self.stopped = reason
+            before = len(self.machine.episodes)
+            self.machine.finish(self._last_t or 0.0)
+            if len(self.machine.episodes) > before:
+                self._close_rep(self.machine.episodes[-1], self._last_active)
+        return self.summary()
+
+    def report_pain(self, report: PainReport) -> LiveSummary:
+        self.pain = report
+        if self.stopped is None:
+            self.stop("pain")
+        return self.summary()
+
+    def summary(self) -> LiveSummary:
+        reps, ex = self.reps, self.ex
+        completed = sum(r.completed for r in reps)
+        start = self.started_t if self.started_t is not None else 0.0
+        view = self._view()[0] if self._yaws else None
+        return LiveSummary(
+            exercise=ex.id,
+            stopped=self.stopped or "ended",
+            duration_s=round(max(0.0, (self._last_t or start) - start), 2),
+            camera_view=view,
+            reps=reps,
+            summary=Summary(
+                rep_count=len(reps),
+                completed_count=completed,
+                total_hold_s=round(sum(r.hold_s for r in reps), 2),
+                score=score_set(reps, ex),
+                fault_codes=sorted({x.code for r in reps for x in r.faults}),
+                set_complete=completed >= ex.targets.reps_min,
+                note=note(completed, len(reps), ex),
+            ),
+            pain=self.pain,
+            safety=ex.safety if self.stopped == "pain" or self.pain is not None else None,
+        )
+
+    # -- frames ----------------------------------------------------------------------------
+    def push(self, frame: PoseFrame, brightness: float | None = None) -> LiveState:
+        """Take the pose of the next frame (``brightness``: mean picture brightness 0-1)."""
+        t = frame.t
+        dt = 0.0 if self._last_t is None else min(max(0.0, t - self._last_t), _MAX_STEP_S)
+        self._last_t = t
+        f = self._measure(frame)
+        framing = framing_problems(frame, self.ex, brightness)
+        say = self.ex.live.say
+        candidates = [Cue("framing", getattr(say, framing[0]))] if framing else []
+        state = LiveState(
+            t=round(t, 3),
+            phase="setup",
+            step="Get ready",
+            hold_s=0.0,
+            hold_target_s=self.ex.targets.hold_s,
+            hold_left_s=self.ex.targets.hold_s,
+            holding=False,
+            rep=0,
+            rep_count=len(self.reps),
+            reps_target=self.ex.targets.reps_max,
+            framing=[getattr(say, p) for p in framing],
+            landmarks=_landmarks(frame),
+        )
+        if f is not None and np.isfinite(f.yaw[-1]):
+            self._yaws.append(float(f.yaw[-1]))
+        active: set[str] = {"hold_too_short"}
+        if self._yaws:
+            view, _ = self._view()
+            state.view = view
+            if f is not None:
+                active, skipped = active_checks(self.ex, view, f)
+                state.checks_unavailable = [
+                    f"{s.check.replace('_', ' ')}: {s.reason}" for s in skipped
+                ]
+        if self.started_t is None or self.finished:
+            if self.finished:
+                state.phase, state.step, state.finished = "finished", "Done", True
+                candidates.append(Cue("encouragement", say.set_done))
+            state.cue = _cue_out(self._cues.offer(t, candidates))
+            return state
+        self._last_active = active
+        self._coach(t, dt, f, active, state, candidates)
+        state.cue = _cue_out(self._cues.offer(t, candidates))
+        return state
+
+    def _coach(
+        self,
+        t: float,
+        dt: float,
+        f: Features | None,
+        active: set[str],
+        state: LiveState,
+        candidates: list[Cue],
+    ) -> None:
+        ex, det = self.ex, self.ex.detection
+        elevation = float(f.elevation[-1]) if f is not None else math.nan
+        gate = True
+        if f is not None:
+            gap, standing = f.hands_gap[-1], f.standing[-1]
+            gate = not (gap > det.max_hands_gap) and not (standing < det.standing_min)
+        before = len(self.machine.episodes)
+        phase = self.machine.update(t, elevation, gate)
+        if len(self.machine.episodes) > before:
+            self._close_rep(self.machine.episodes[-1], active)
+        if self.machine.current is not self._episode:
+            self._episode, self._log = self.machine.current, _RepLog()
+        if phase is Phase.REST and f is not None and elevation < det.rest_deg:
+            r = f.rounding_raw[-1]
+            if np.isfinite(r):
+                self._rest_rounding.append(float(r))
+        state.phase = phase.value
+        state.rep_count = len(self.reps)
+        steps = [s for s in ex.steps if s.phase == phase.value]
+        step = steps[0] if steps else ex.steps[0]
+        ep, log = self.machine.current, self._log
+        if ep is not None:
+            state.rep = len(self.reps) + 1
+            if f is not None:
+                vis = f.extra.get("key_visibility", 0.0)
+                log.vis.append(vis)
+                if np.isfinite(f.shake[-1]):
+                    log.shake.append(float(f.shake[-1]))
+        if phase is Phase.POSITION and ep is not None:
+            self._hold(t, dt, f, ep, active, state)
+            if log.hold_s > 0 and len(steps) > 1:
+                step = steps[1]
+        if phase is Phase.RELEASING and f is not None:
+            log.lowest_speed = min(log.lowest_speed, f.extra["speed"])
+        state.step = step.title
+        state.hold_s = round(log.hold_s, 2)
+        state.hold_left_s = round(max(0.0, ex.targets.hold_s - log.hold_s), 2)
+        form = [Cue("form", ex.faults.rule(c).message) for c in state.faults[:1]]
+        candidates.extend(form)
+        if state.hold_left_s == 0 and phase is Phase.POSITION:
+            candidates.append(Cue("encouragement", ex.live.say.hold_done))
+        elif (
+            phase is Phase.REST
+            and self._rep_done_t is not None
+            and t - self._rep_done_t < ex.targets.rest_between_s
+        ):
+            text = ex.live.say.rep_done.format(n=len(self.reps))
+            candidates.append(Cue("encouragement", text))
+        elif not form:
+            candidates.append(Cue("step", step.cue))
+        if self.finished:
+            state.finished = True
+            candidates.append(Cue("encouragement", ex.live.say.set_done))
+
+    def _hold(
+        self,
+        t: float,
+        dt: float,
+        f: Features | None,
+        ep: Episode,
+        active: set[str],
+        state: LiveState,
+    ) -> None:
+        """Advance the hold timer when the form is right; note faults that last."""
+        fr, log = self.ex.faults, self._log
+        raw: list[str] = []
+        if f is not None:
+            view, _ = self._view()
+            flags = frame_flags(f, self.ex, view, f.rounding_raw - self._rest_base(), active)
+            raw = [c for c, arr in flags.items() if arr[-1]]
+            reach = f.reach[-1]
+            if np.isfinite(reach):
+                log.reach = max(log.reach, float(reach))
+        self._since = {c: self._since.get(c, t) for c in raw}
+        lasting = [c for c in raw if t - self._since[c] >= fr.min_duration_s]
+        settling = t - ep.enter_t < fr.settle_s
+        # arms already on the way down: the release has begun before the exit threshold
+        onset = self.ex.detection.onset_speed_deg_s
+        lowering = f is not None and max(f.extra["speed"], f.extra["speed_long"]) < -onset
+        bad = bool(lasting) or (settling and bool(raw)) or lowering
+        if f is None:
+            bad = True  # nobody seen: nothing to judge, the timer waits
+        if not bad:
+            log.hold_s += dt
+            log.hold_start = t if log.hold_start is None else log.hold_start
+            log.hold_end = t
+        state.holding = not bad
+        state.faults = lasting
+        if lasting:
+            state.paused_reason = self.ex.faults.rule(lasting[0]).message
+        elif bad:
+            state.paused_reason = (
+                self.ex.live.say.settling if f is not None else self.ex.live.say.no_person
+            )
+        if not settling:
+            for c in lasting:
+                spans = log.faults.setdefault(c, [])
+                if spans and self._since[c] - spans[-1][1] <= fr.merge_gap_s:
+                    spans[-1][1] = t
+                else:
+                    spans.append([self._since[c], t])
+        if not bad:
+            b = breath_at(t - (log.hold_start or t), *self._pace())
+            state.breath = BreathOut(
+                phase=b.phase, progress=round(b.progress, 3), seconds_left=round(b.seconds_left, 2)
+            )
+
+    def _pace(self) -> tuple[float, float]:
+        return self.ex.targets.breath_in_s, self.ex.targets.breath_out_s
+
+    def _close_rep(self, ep: Episode, active: set[str]) -> None:
+        ex, log, fr = self.ex, self._log, self.ex.faults
+        faults: list[Fault] = [
+            fault_record(ex, code, a, b) for code, spans in log.faults.items() for a, b in spans
+        ]
+        if "release_too_fast" in active and -log.lowest_speed > fr.release_too_fast.max_speed_deg_s:
+            faults.append(fault_record(ex, "release_too_fast", ep.exit_t, ep.end_t))
+        if (
+            "jerky_movement" in active
+            and log.shake
+            and np.percentile(log.shake, 95) > fr.jerky_movement.max_shake
+        ):
+            faults.append(fault_record(ex, "jerky_movement", ep.start_t, ep.exit_t))
+        if log.hold_s < ex.targets.hold_s:
+            faults.append(fault_record(ex, "hold_too_short", ep.enter_t, ep.exit_t))
+        faults.sort(key=lambda x: (x.start_s, x.code))
+        self.reps.append(
+            Rep(
+                index=len(self.reps) + 1,
+                start_s=round(ep.start_t, 2),
+                hold_start_s=None if log.hold_start is None else round(log.hold_start, 2),
+                hold_end_s=None if log.hold_end is None else round(log.hold_end, 2),
+                end_s=round(ep.end_t, 2),
+                position_s=round(ep.position_s, 2),
+                hold_s=round(log.hold_s, 2),
+                completed=log.hold_s >= ex.targets.hold_s and not faults,
+                confidence=round(float(np.clip(np.mean(log.vis) if log.vis else 0.0, 0, 1)), 3),
+                peak_reach=round(log.reach, 3) if np.isfinite(log.reach) else 0.0,
+                faults=faults,
+            )
+        )
+        self._rep_done_t = ep.end_t
+        self._since = {}
+
+    # -- measures --------------------------------------------------------------------------
+    def _measure(self, frame: PoseFrame) -> Features | None:
+        """The measures over the recent window; None when the last frame shows nobody."""
+        w = self._window
+        w.append(frame)
+        while w and frame.t - w[0].t > self.ex.live.window_s:
+            w.popleft()
+        if not frame.detected:
+            return None
+        series = PoseSeries.from_frames(list(w))
+        series.extra.update(width=self.size[0], height=self.size[1])
+        f = compute_features(
+            series,
+            min_visibility=self.ex.detection.min_visibility,
+            cutoff_hz=None,
+            interp_max_gap_s=self.ex.filters.interp_max_gap_s,
+        )
+        f.extra["key_visibility"] = float(np.mean(series.visibility[-1, _KEY_POINTS]))
+        win = self.ex.live.release_speed_window_s
+        f.extra["speed"] = _slope(f.t, f.elevation, win)
+        f.extra["speed_long"] = _slope(f.t, f.elevation, 2 * win)
+        # the measures of this moment, smoothed causally (One Euro); the window keeps the raw
+        # ones, which the shake and speeds need
+        now = np.array([getattr(f, m)[-1] for m in SMOOTHED])
+        for m, v in zip(SMOOTHED, self._smooth(frame.t, now).tolist(), strict=True):
+            getattr(f, m)[-1] = v
+        return f
+
+    def _rest_base(self) -> float:
+        if len(self._rest_rounding) >= 15:
+            return float(np.median(self._rest_rounding))
+        return self.ex.faults.no_rounding.default_rest_deg
+
+    def _view(self) -> tuple[View, float | None]:
+        return camera_view(np.asarray(self._yaws), self.ex)
+
+
+def _slope(t: np.ndarray, x: np.ndarray, span_s: float) -> float:
+    """Mean rate of change of ``x`` over the last ``span_s`` seconds (0 when unknown)."""
+    j = int(np.searchsorted(t, t[-1] - span_s))
+    if j >= len(t) - 1 or not (np.isfinite(x[j]) and np.isfinite(x[-1])):
+        return 0.0
+    return float((x[-1] - x[j]) / (t[-1] - t[j]))
+
+
+def _cue_out(cue: Cue | None) -> CueOut | None:
+    return None if cue is None else CueOut(id=cue.id, kind=cue.kind, text=cue.text)
+
+
+def _landmarks(frame: PoseFrame) -> list[list[float]] | None:
+    if frame.image is None or frame.visibility is None:
+        return None
+    pts = np.column_stack([frame.image[:, :2], frame.visibility])
+    return np.round(pts.astype(np.float64), 4).tolist()

@@ -1,0 +1,155 @@
+"""End to end in real headless Chromium: a real clip plays as the webcam, frames go over the
+real WebSocket to a real server running MediaPipe, and the page coaches.
+
+The clip is built from ``pose_squats.mp4``: a real woman standing, then one real frame with
+her arms forward at chest height held for 8 s (nobody in our real clips holds the stretch),
+then standing again. Chromium loops it as the camera.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from backstretch.pose.video import VideoReader, resize_to_height, write_y4m
+from backstretch.web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("BACKSTRETCH_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium")
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+REST, ARMS_FORWARD, FPS = 22, 28, 10  # frames of pose_squats.mp4 (standing; arms forward)
+
+
+@pytest.fixture(scope="module")
+def camera_file(data, tmp_path_factory) -> Path:
+    frames = [resize_to_height(f.image, 480) for f in VideoReader(data / "pose_squats.mp4", rgb=True)]
+    plan = [REST] * 4 * FPS + [26, 27] + [ARMS_FORWARD] * 8 * FPS + [40, 41, 42] + [REST] * 6 * FPS
+    path = tmp_path_factory.mktemp("camera") / "stretch.y4m"
+    write_y4m((frames[i] for i in plan), path, FPS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(ex) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(ex), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(camera_file, tmp_path):
+    args = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera_file}",
+    ]  # fmt: skip
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+        pg = ctx.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        yield pg
+        browser.close()
+        assert not errors, f"the page threw: {errors}"
+
+
+def phase(pg) -> str:
+    return pg.get_attribute("[data-testid=phase]", "data-phase") or ""
+
+
+def test_the_page_coaches_a_real_clip_to_the_hold_and_counts_the_rep(page, server, tmp_path):
+    page.goto(server)
+    page.wait_for_selector("[data-testid=start]:not([disabled])", timeout=20_000)
+    page.wait_for_function("document.querySelector('#video').videoWidth > 0", timeout=20_000)
+    page.click("[data-testid=start]")
+    page.wait_for_selector("[data-testid=phase][data-phase=position]", timeout=40_000)
+    page.wait_for_timeout(3000)
+    assert phase(page) == "position"
+    assert page.inner_text("[data-testid=cue]").strip()
+    assert page.inner_text("[data-testid=hold-seconds]").strip().isdigit()
+    painted = page.evaluate(
+        """() => { const c = document.querySelector('#overlay');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+    )
+    assert painted > 500, "no skeleton drawn over the video"
+    shot = tmp_path / "live.png"
+    page.screenshot(path=str(shot))
+    if out := os.environ.get("BACKSTRETCH_SCREENSHOT"):
+        shutil.copy(shot, out)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=rep-count]').textContent.startsWith('1 /')",
+        timeout=40_000,
+    )
+    page.click("[data-testid=stop]")
+    page.wait_for_selector("[data-testid=pain-dialog][open]")
+    page.fill("#pain-rating", "4")
+    page.select_option("#pain-where", "lower back")
+    page.click("[data-testid=pain-submit]")
+    summary = page.wait_for_selector("[data-testid=summary]:not([hidden])")
+    text = summary.inner_text()
+    assert "Pain 4/10 (lower back)" in text
+    assert page.locator("#summary-rows tr").count() >= 1
+
+
+def test_escape_stops_at_once(page, server):
+    page.goto(server)
+    page.wait_for_selector("[data-testid=start]:not([disabled])", timeout=20_000)
+    page.click("[data-testid=start]")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[data-testid=pain-dialog][open]", timeout=5_000)
+    assert page.is_visible("#pain-safety")
+
+
+def test_the_upload_tab_returns_the_report(page, server, data):
+    page.goto(server)
+    page.click("#tab-upload-btn")
+    page.set_input_files("[data-testid=upload-file]", str(data / "pose_squats.mp4"))
+    page.click("[data-testid=upload-submit]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=upload-status]').textContent.startsWith('Done')",
+        timeout=60_000,
+    )
+    assert "0 repetitions" in page.inner_text("[data-testid=upload-status]")
+    assert page.is_visible("#upload-report")
+
+
+def test_a_wrong_file_in_the_upload_tab_is_explained(page, server, tmp_path):
+    bad = tmp_path / "holiday.mp4"
+    bad.write_text("not a video")
+    page.goto(server)
+    page.click("#tab-upload-btn")
+    page.set_input_files("[data-testid=upload-file]", str(bad))
+    page.click("[data-testid=upload-submit]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=upload-status]').textContent.startsWith('Not accepted')",
+        timeout=10_000,
+    )
+    assert "holiday.mp4" in page.inner_text("[data-testid=upload-status]")
