@@ -37,7 +37,9 @@ REST, ARMS_FORWARD, FPS = 22, 28, 10  # frames of pose_squats.mp4 (standing; arm
 
 @pytest.fixture(scope="module")
 def camera_file(data, tmp_path_factory) -> Path:
-    frames = [resize_to_height(f.image, 480) for f in VideoReader(data / "pose_squats.mp4", rgb=True)]
+    frames = [
+        resize_to_height(f.image, 480) for f in VideoReader(data / "pose_squats.mp4", rgb=True)
+    ]
     plan = [REST] * 4 * FPS + [26, 27] + [ARMS_FORWARD] * 8 * FPS + [40, 41, 42] + [REST] * 6 * FPS
     path = tmp_path_factory.mktemp("camera") / "stretch.y4m"
     write_y4m((frames[i] for i in plan), path, FPS)
@@ -95,9 +97,13 @@ def test_the_page_coaches_a_real_clip_to_the_hold_and_counts_the_rep(page, serve
     assert page.inner_text("[data-testid=cue]").strip()
     assert page.inner_text("[data-testid=hold-seconds]").strip().isdigit()
     painted = page.evaluate(
-        """() => { const c = document.querySelector('#overlay');
-                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+        """() => {
+            const c = document.querySelector('#overlay');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+            return n;
+        }"""
     )
     assert painted > 500, "no skeleton drawn over the video"
     shot = tmp_path / "live.png"
@@ -133,10 +139,8 @@ def test_the_upload_tab_returns_the_report(page, server, data):
     page.click("#tab-upload-btn")
     page.set_input_files("[data-testid=upload-file]", str(data / "pose_squats.mp4"))
     page.click("[data-testid=upload-submit]")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=upload-status]').textContent.startsWith('Done')",
-        timeout=60_000,
-    )
+    status = "document.querySelector('[data-testid=upload-status]').textContent"
+    page.wait_for_function(f"{status}.startsWith('Done')", timeout=60_000)
     assert "0 repetitions" in page.inner_text("[data-testid=upload-status]")
     assert page.is_visible("#upload-report")
 
@@ -148,8 +152,6 @@ def test_a_wrong_file_in_the_upload_tab_is_explained(page, server, tmp_path):
     page.click("#tab-upload-btn")
     page.set_input_files("[data-testid=upload-file]", str(bad))
     page.click("[data-testid=upload-submit]")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=upload-status]').textContent.startsWith('Not accepted')",
-        timeout=10_000,
-    )
+    status = "document.querySelector('[data-testid=upload-status]').textContent"
+    page.wait_for_function(f"{status}.startsWith('Not accepted')", timeout=10_000)
     assert "holiday.mp4" in page.inner_text("[data-testid=upload-status]")

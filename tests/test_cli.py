@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -114,3 +115,31 @@ def test_real_subprocess_smoke(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 2 and "nope.mp4" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_serve_starts_a_real_server_and_refuses_a_busy_port():
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "backstretch", "serve", "--no-browser", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1) as r:
+                    assert json.loads(r.read())["ok"] is True
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in " ".join(second.stderr.split())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,7 +1,8 @@
 """backstretch: a coach for the standing Back Stretch.
 
 The public API: load an exercise, open a source (video, landmark recording or the built-in
-sample), analyse it, and read the report.
+sample), analyse it, and read the report; or coach live, one pose at a time (LiveSession).
+The web app is ``backstretch.web.create_app``.
 """
 
 from backstretch.analysis.engine import Analysis, analyze_frames, analyze_series
@@ -19,6 +20,7 @@ from backstretch.errors import (
 from backstretch.exercise import Exercise, builtin_exercise, load_exercise
 from backstretch.pose.base import PoseEstimator
 from backstretch.pose.replay import ReplayEstimator, open_recording, write_landmarks
+from backstretch.session import LiveSession, LiveState, LiveSummary, PainReport
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
 
 __version__ = "0.1.0"
@@ -32,7 +34,11 @@ __all__ = [
     "InputError",
     "Landmark",
     "LandmarkFileError",
+    "LiveSession",
+    "LiveState",
+    "LiveSummary",
     "NoPersonError",
+    "PainReport",
     "Phase",
     "PhaseMachine",
     "PoseEstimator",

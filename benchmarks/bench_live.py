@@ -1,0 +1,147 @@
+"""Live coach latency: a loopback client sends a real clip at 30 fps to `backstretch serve`.
+
+    python benchmarks/bench_live.py [VIDEO] [--seconds 20] [--fps 30]
+
+The client behaves like the page: it sends the newest camera frame (640x480 JPEG, quality
+75) only when the answer to the last one has arrived, so frames are dropped, never queued.
+Prints, from this one run: the server's processing time per frame (p50/p95), the time from
+a frame's capture to its feedback (p50/p95), served fps over offered fps, and the server's
+time against a bare MediaPipe call on the same frames in this process (the overhead of
+decoding, measuring and coaching). Targets: server p95 < 40 ms, frame-to-feedback p95 <
+100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from websockets.sync.client import connect
+
+from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
+from backstretch.pose.video import VideoReader, decode_image, encode_jpeg, resize_to_height
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_VIDEO = HERE.parent / "tests" / "data" / "sports2d_demo.mp4"
+
+
+def camera_frames(video: Path) -> list[bytes]:
+    """The clip as a 640x480 webcam would give it (centre crop to 4:3), JPEG-compressed."""
+    out = []
+    for vf in VideoReader(video, rgb=True):
+        h, w = vf.image.shape[:2]
+        cw = min(w, h * 4 // 3)
+        x0 = (w - cw) // 2
+        img = resize_to_height(vf.image[:, x0 : x0 + cw], 480)
+        out.append(encode_jpeg(np.ascontiguousarray(img[:, :640]), quality=75))
+    return out
+
+
+def bare_pose_ms(frames: list[bytes]) -> np.ndarray:
+    with MediaPipePoseEstimator() as est:
+        times = []
+        for i, jpeg in enumerate(frames):
+            rgb = decode_image(jpeg)
+            t0 = time.perf_counter()
+            est.process(rgb, i / 30.0, i)
+            times.append(time.perf_counter() - t0)
+    return np.array(times) * 1000.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "backstretch", "serve", "--no-browser", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1).read()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def run_client(
+    port: int, frames: list[bytes], seconds: float, fps: float
+) -> dict[str, list[float]]:
+    server_ms: list[float] = []
+    feedback_ms: list[float] = []
+    with connect(f"ws://127.0.0.1:{port}/ws/live", max_size=None) as ws:
+        assert json.loads(ws.recv())["type"] == "hello"
+        ws.send(json.dumps({"type": "start"}))
+        assert json.loads(ws.recv())["type"] == "started"
+        # warm-up: the first frames load the model
+        for i in range(5):
+            ws.send(struct.pack("<d", 0.001 * (i + 1)) + frames[i])
+            ws.recv()
+        t0 = time.perf_counter()
+        k = 0
+        while True:
+            now = time.perf_counter()
+            k = max(k, int((now - t0) * fps))  # the newest frame the camera has given
+            capture = t0 + k / fps
+            if capture > now:
+                time.sleep(capture - now)
+            if capture - t0 >= seconds:
+                break
+            ws.send(struct.pack("<d", 1.0 + capture - t0) + frames[k % len(frames)])
+            reply = json.loads(ws.recv())
+            while reply["type"] != "state":  # a summary may follow a state; skip it
+                reply = json.loads(ws.recv())
+            feedback_ms.append((time.perf_counter() - capture) * 1000.0)
+            server_ms.append(float(reply["server_ms"]))
+            k += 1
+    return {"server": server_ms, "feedback": feedback_ms}
+
+
+def row(label: str, ms: np.ndarray, note: str = "") -> None:
+    print(f"{label:34}{np.percentile(ms, 50):8.1f}{np.percentile(ms, 95):8.1f}{note}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("video", nargs="?", type=Path, default=DEFAULT_VIDEO)
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--fps", type=float, default=30.0)
+    args = ap.parse_args()
+    frames = camera_frames(args.video)
+    bare = bare_pose_ms(frames)
+    port = free_port()
+    proc = start_server(port)
+    try:
+        res = run_client(port, frames, args.seconds, args.fps)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    server, feedback = np.array(res["server"]), np.array(res["feedback"])
+    served = len(server) / args.seconds
+    print(
+        f"clip: {args.video.name}, {len(frames)} frames as 640x480 JPEG, offered {args.fps:g} fps"
+    )
+    print(f"{'':34}{'p50':>8}{'p95':>8}")
+    row("bare MediaPipe (this process), ms", bare)
+    row("server processing per frame, ms", server, "  (target p95 < 40)")
+    row("frame to feedback, ms", feedback, "  (target p95 < 100)")
+    print(
+        f"server / bare MediaPipe (p50): {np.percentile(server, 50) / np.percentile(bare, 50):.2f}"
+    )
+    print(f"served / offered fps: {served:.1f} / {args.fps:g} = {served / args.fps:.2f}")
+
+
+if __name__ == "__main__":
+    main()
