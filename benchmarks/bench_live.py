@@ -1,6 +1,6 @@
 """Live coach latency: a loopback client sends a real clip at 30 fps to `backstretch serve`.
 
-    python benchmarks/bench_live.py [VIDEO] [--seconds 20] [--fps 30]
+    python benchmarks/bench_live.py [VIDEO] [--seconds 20] [--fps 30] [--browser]
 
 The client behaves like the page: it sends the newest camera frame (640x480 JPEG, quality
 75) only when the answer to the last one has arrived, so frames are dropped, never queued.
@@ -8,7 +8,8 @@ Prints, from this one run: the server's processing time per frame (p50/p95), the
 a frame's capture to its feedback (p50/p95), served fps over offered fps, and the server's
 time against a bare MediaPipe call on the same frames in this process (the overhead of
 decoding, measuring and coaching). Targets: server p95 < 40 ms, frame-to-feedback p95 <
-100 ms.
+100 ms. With ``--browser``, the same clip also plays as the camera of the real page in
+headless Chromium, which reports its own capture-to-feedback times (JPEG encoding included).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ import numpy as np
 from websockets.sync.client import connect
 
 from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
-from backstretch.pose.video import VideoReader, decode_image, encode_jpeg, resize_to_height
+from backstretch.pose.video import (
+    VideoReader,
+    decode_image,
+    encode_jpeg,
+    resize_to_height,
+    write_y4m,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_VIDEO = HERE.parent / "tests" / "data" / "sports2d_demo.mp4"
@@ -109,6 +116,36 @@ def run_client(
     return {"server": server_ms, "feedback": feedback_ms}
 
 
+def run_browser(port: int, frames: list[bytes], seconds: float, fps: float) -> dict[str, float]:
+    """The real page in headless Chromium, the clip as its camera; the page's own numbers."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cam = Path(tmp) / "camera.y4m"
+        write_y4m((decode_image(j) for j in frames), cam, round(fps))
+        args = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={cam}",
+        ]  # fmt: skip
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("[data-testid=start]:not([disabled])")
+            page.click("[data-testid=start]")
+            page.wait_for_timeout(2000)  # warm-up
+            before = page.evaluate("window.backstretchStats()")["frames"]
+            page.evaluate("app.feedbackMs.length = 0")
+            page.wait_for_timeout(seconds * 1000)
+            stats: dict[str, float] = page.evaluate("window.backstretchStats()")
+            browser.close()
+    stats["warmup_frames"] = before
+    return stats
+
+
 def row(label: str, ms: np.ndarray, note: str = "") -> None:
     print(f"{label:34}{np.percentile(ms, 50):8.1f}{np.percentile(ms, 95):8.1f}{note}")
 
@@ -118,6 +155,7 @@ def main() -> None:
     ap.add_argument("video", nargs="?", type=Path, default=DEFAULT_VIDEO)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--fps", type=float, default=30.0)
+    ap.add_argument("--browser", action="store_true", help="also measure in headless Chromium")
     args = ap.parse_args()
     frames = camera_frames(args.video)
     bare = bare_pose_ms(frames)
@@ -125,6 +163,7 @@ def main() -> None:
     proc = start_server(port)
     try:
         res = run_client(port, frames, args.seconds, args.fps)
+        page = run_browser(port, frames, args.seconds, args.fps) if args.browser else None
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -141,6 +180,13 @@ def main() -> None:
         f"server / bare MediaPipe (p50): {np.percentile(server, 50) / np.percentile(bare, 50):.2f}"
     )
     print(f"served / offered fps: {served:.1f} / {args.fps:g} = {served / args.fps:.2f}")
+    if page is not None:
+        fps = page["frames"] / args.seconds
+        print(
+            f"in Chromium (capture -> JPEG -> server -> page), ms: p50 {page['p50']:.1f}, "
+            f"p95 {page['p95']:.1f}; served / offered fps: {fps:.1f} / {args.fps:g} = "
+            f"{fps / args.fps:.2f}"
+        )
 
 
 if __name__ == "__main__":

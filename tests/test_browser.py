@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from backstretch.pose.video import VideoReader, resize_to_height, write_y4m
-from backstretch.web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -44,24 +38,6 @@ def camera_file(data, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("camera") / "stretch.y4m"
     write_y4m((frames[i] for i in plan), path, FPS)
     return path
-
-
-@pytest.fixture(scope="module")
-def server(ex) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(ex), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

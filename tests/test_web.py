@@ -218,3 +218,25 @@ def test_unknown_uploads_and_forms(client):
     assert client.get("/api/uploads/nope").status_code == 404
     res = client.post("/api/uploads", data={"other": "x"})
     assert res.status_code == 400 and "named 'file'" in res.json()["detail"]
+
+
+def test_oversized_messages_over_a_real_socket_leave_the_server_serving(server, jpegs):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    url = server.replace("http", "ws") + "ws/live"
+    with connect(url, max_size=None) as ws:
+        assert json.loads(ws.recv())["type"] == "hello"
+        ws.send(struct.pack("<d", 1.0) + b"\xff" * (3 << 20))  # over our 2 MB frame limit
+        err = json.loads(ws.recv())
+        assert err["code"] == "bad_frame" and "at most" in err["message"]
+        ws.send(frame_msg(2.0, jpegs[0][1]))
+        assert json.loads(ws.recv())["type"] == "state"
+        ws.send(b"\x00" * (9 << 20))  # over the socket's own limit: the server hangs up
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    with connect(url, max_size=None) as ws:  # and serves the next client
+        assert json.loads(ws.recv())["type"] == "hello"
+        ws.send(frame_msg(1.0, jpegs[0][1]))
+        assert json.loads(ws.recv())["type"] == "state"

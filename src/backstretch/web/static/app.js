@@ -1,15 +1,18 @@
 // backstretch live coach: camera -> server (JPEG over a WebSocket) -> coaching state -> page.
-// At most one frame is in flight: while the server works, new camera frames are skipped.
+// At most one frame is in flight: while the server works, new camera frames are skipped, and
+// the newest one goes out as soon as the answer arrives.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const app = {
   ws: null, inFlight: false, started: false, ended: false, muted: false, lastCueId: 0,
   exercise: null, summary: null, serverSession: false, lastState: null,
+  newFrame: false, // the camera has a frame not yet sent
+  feedbackMs: [], // capture-to-feedback time of the last answers (see window.backstretchStats)
 };
 const grab = document.createElement("canvas");
 const FRAME_HEIGHT = 480;
-const SEND_EVERY_MS = 33;
+const POLL_MS = 33; // where requestVideoFrameCallback is missing
 
 async function init() {
   setupTabs();
@@ -41,7 +44,18 @@ async function init() {
   $("discard").addEventListener("click", discard);
   await startCamera();
   connect();
-  setInterval(sendFrame, SEND_EVERY_MS);
+  watchFrames();
+}
+
+function watchFrames() {
+  const video = $("video");
+  const fresh = () => { app.newFrame = true; sendFrame(); };
+  if ("requestVideoFrameCallback" in video) {
+    const onFrame = () => { fresh(); video.requestVideoFrameCallback(onFrame); };
+    video.requestVideoFrameCallback(onFrame);
+  } else {
+    setInterval(fresh, POLL_MS);
+  }
 }
 
 async function startCamera() {
@@ -85,7 +99,8 @@ function send(msg) {
 function sendFrame() {
   const video = $("video");
   if (!app.ws || app.ws.readyState !== WebSocket.OPEN || app.inFlight || app.ended) return;
-  if (video.readyState < 2 || !video.videoWidth) return;
+  if (!app.newFrame || video.readyState < 2 || !video.videoWidth) return;
+  app.newFrame = false;
   const h = Math.min(FRAME_HEIGHT, video.videoHeight);
   const w = Math.round((video.videoWidth * h) / video.videoHeight);
   grab.width = w;
@@ -104,13 +119,19 @@ function sendFrame() {
 }
 
 function handle(msg) {
-  if (msg.type === "state") { app.inFlight = false; render(msg); }
+  if (msg.type === "state") {
+    app.inFlight = false;
+    app.feedbackMs.push(performance.now() - msg.t * 1000);
+    if (app.feedbackMs.length > 3000) app.feedbackMs.shift();
+    render(msg);
+    sendFrame();
+  }
   else if (msg.type === "started") { app.started = true; }
   else if (msg.type === "summary") { showSummary(msg); }
   else if (msg.type === "error") {
     app.inFlight = false;
     if (msg.code === "busy") showConnection(msg.message);
-    else console.warn("coach:", msg.message);
+    else { console.warn("coach:", msg.message); sendFrame(); }
   }
 }
 
@@ -327,5 +348,12 @@ async function poll(id) {
     $("upload-link").hidden = false;
   }
 }
+
+// Latency as the page sees it, from camera grab to drawn feedback (for benchmarks/bench_live.py).
+window.backstretchStats = () => {
+  const ms = [...app.feedbackMs].sort((a, b) => a - b);
+  const at = (q) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] : null);
+  return { frames: ms.length, p50: at(0.5), p95: at(0.95) };
+};
 
 init();
