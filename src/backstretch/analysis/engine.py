@@ -19,10 +19,10 @@ from backstretch.analysis.faults import (
     frame_flags,
     intervals,
 )
-from backstretch.analysis.model import Fault, Rep, Report, Summary, VideoFacts
+from backstretch.analysis.model import Fault, Rep, Report, VideoFacts
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
-from backstretch.analysis.report_text import note, warnings_for
-from backstretch.analysis.scoring import score_set
+from backstretch.analysis.report_text import warnings_for
+from backstretch.analysis.scoring import summarize
 from backstretch.errors import NoPersonError
 from backstretch.exercise.schema import Exercise
 from backstretch.signal.features import Features, compute_features
@@ -234,16 +234,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     ctx = _Context(f, ex, dt, flags, active, vis, tl)
     reps = [_judge(k, idx, ctx) for k, idx in enumerate(refined, start=1)]
 
-    completed = sum(r.completed for r in reps)
-    summary = Summary(
-        rep_count=len(reps),
-        completed_count=completed,
-        total_hold_s=round(sum(r.hold_s for r in reps), 2),
-        score=score_set(reps, ex),
-        fault_codes=sorted({x.code for r in reps for x in r.faults}),
-        set_complete=completed >= ex.targets.reps_min,
-        note=note(completed, len(reps), ex),
-    )
+    summary = summarize(reps, ex)
     report = Report(
         exercise=ex.id,
         video=VideoFacts(

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from backstretch.analysis.model import Rep
+from backstretch.analysis.model import Rep, Summary
+from backstretch.analysis.report_text import note
 from backstretch.exercise.schema import Exercise
+
+
+def summarize(reps: list[Rep], ex: Exercise) -> Summary:
+    """The set's summary: counts, total hold, score, faults and the note."""
+    completed = sum(r.completed for r in reps)
+    return Summary(
+        rep_count=len(reps),
+        completed_count=completed,
+        total_hold_s=round(sum(r.hold_s for r in reps), 2),
+        score=score_set(reps, ex),
+        fault_codes=sorted({x.code for r in reps for x in r.faults}),
+        set_complete=completed >= ex.targets.reps_min,
+        note=note(completed, len(reps), ex),
+    )
 
 
 def score_set(reps: list[Rep], ex: Exercise) -> int:

@@ -18,27 +18,20 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from backstretch.analysis.engine import KEY_POINTS
 from backstretch.analysis.faults import active_checks, camera_view, fault_record, frame_flags
 from backstretch.analysis.model import Fault, Rep, Summary
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
-from backstretch.analysis.report_text import note
-from backstretch.analysis.scoring import score_set
+from backstretch.analysis.scoring import summarize
 from backstretch.exercise.schema import Exercise, View
 from backstretch.session.breathing import breath_at
 from backstretch.session.cues import Cue, CueScheduler
 from backstretch.session.framing import framing_problems
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.filters import OneEuroFilter
-from backstretch.types import Landmark, PoseFrame, PoseSeries
+from backstretch.types import PoseFrame, PoseSeries
 
 LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
-_KEY_POINTS = [
-    int(m)
-    for m in (
-        Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_WRIST,
-        Landmark.RIGHT_WRIST, Landmark.LEFT_HIP, Landmark.RIGHT_HIP,
-    )
-]  # fmt: skip
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
 SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "stance",
@@ -171,7 +164,6 @@ class LiveSession:
 
     def summary(self) -> LiveSummary:
         reps, ex = self.reps, self.ex
-        completed = sum(r.completed for r in reps)
         start = self.started_t if self.started_t is not None else 0.0
         view = self._view()[0] if self._yaws else None
         return LiveSummary(
@@ -180,15 +172,7 @@ class LiveSession:
             duration_s=round(max(0.0, (self._last_t or start) - start), 2),
             camera_view=view,
             reps=reps,
-            summary=Summary(
-                rep_count=len(reps),
-                completed_count=completed,
-                total_hold_s=round(sum(r.hold_s for r in reps), 2),
-                score=score_set(reps, ex),
-                fault_codes=sorted({x.code for r in reps for x in r.faults}),
-                set_complete=completed >= ex.targets.reps_min,
-                note=note(completed, len(reps), ex),
-            ),
+            summary=summarize(reps, ex),
             pain=self.pain,
             safety=ex.safety if self.stopped == "pain" or self.pain is not None else None,
         )
@@ -409,7 +393,7 @@ class LiveSession:
             cutoff_hz=None,
             interp_max_gap_s=self.ex.filters.interp_max_gap_s,
         )
-        f.extra["key_visibility"] = float(np.mean(series.visibility[-1, _KEY_POINTS]))
+        f.extra["key_visibility"] = float(np.mean(series.visibility[-1, KEY_POINTS]))
         win = self.ex.live.release_speed_window_s
         f.extra["speed"] = _slope(f.t, f.elevation, win)
         f.extra["speed_long"] = _slope(f.t, f.elevation, 2 * win)
