@@ -48,3 +48,34 @@ def server(ex) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+def _pg_url() -> str | None:
+    import os
+
+    url = os.environ.get("BACKSTRETCH_TEST_PG")
+    if not url and os.environ.get("BACKSTRETCH_REQUIRE_PG"):
+        raise RuntimeError("BACKSTRETCH_TEST_PG is not set: run .ci/postgres")
+    return url
+
+
+def _reset_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty database: an SQLite file, and the test PostgreSQL when there is one."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sessions.db'}"
+    url = _pg_url()
+    if url is None:
+        pytest.skip("no PostgreSQL: export BACKSTRETCH_TEST_PG=$(.ci/postgres)")
+    _reset_pg(url)
+    return url

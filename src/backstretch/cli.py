@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from backstretch.analysis.model import Report
 from backstretch.errors import BackstretchError, InputError
 from backstretch.exercise import Exercise, load_exercise
 
+if TYPE_CHECKING:
+    from backstretch.store.progress import History
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -32,6 +35,17 @@ err = Console(stderr=True)
 ExerciseOpt = Annotated[
     Path | None,
     typer.Option("--exercise", help="An exercise definition TOML (default: the built-in one)."),
+]
+
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="BACKSTRETCH_DB",
+        help="Where sessions are stored: a SQLAlchemy URL or an SQLite file "
+        "(default: backstretch.db in your user data folder).",
+    ),
 ]
 
 
@@ -116,6 +130,14 @@ def analyze(
         Path | None, typer.Option("--save-landmarks", help="Record the landmarks (.jsonl[.gz]).")
     ] = None,
     stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every Nth frame.")] = 1,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Store the session in your history (judged by your target)."),
+    ] = False,
+    with_landmarks: Annotated[
+        bool, typer.Option("--with-landmarks", help="With --save: keep the poses in the store.")
+    ] = False,
+    db: DbOpt = None,
     exercise: ExerciseOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
@@ -126,20 +148,47 @@ def analyze(
         raise InputError("give a VIDEO to analyse, or --sample for the built-in one")
     if video is not None and sample:
         raise InputError("give either a VIDEO or --sample, not both")
+    if with_landmarks and not save:
+        raise InputError("--with-landmarks keeps the poses of a saved session: add --save")
     ex = load_exercise(exercise)
+    store = None
+    if save:  # open the store first: a bad database should not cost a whole analysis
+        from backstretch.store import Store
+        from backstretch.store.progress import plan, with_hold_target
+
+        store = Store(db)
+        ex = with_hold_target(ex, plan(store.sessions(exercise=ex.id), ex).hold_target_s)
     to_stdout = json_out == "-"
     out = Console(stderr=to_stdout, quiet=quiet)
     source = open_source(video, stride=stride)
     label = "sample (synthetic)" if video is None else str(video)
+    tmp = None
+    if with_landmarks and landmarks is None:
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="backstretch-")) / "poses.jsonl.gz"
     with _progress(out) as bar:
         task = bar.add_task(f"Analysing {label}", total=source.total or None)
         analysis = analyze_source(
             source,
             ex,
             progress=lambda done, total: bar.update(task, completed=done),
-            save_landmarks=landmarks,
+            save_landmarks=landmarks or tmp,
         )
     report = analysis.report
+    if store is not None:
+        sid = store.save_report(report, ex.targets.hold_s)
+        if with_landmarks:
+            kept = landmarks or tmp
+            assert kept is not None
+            store.save_landmarks(sid, kept.read_bytes())
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+            tmp.parent.rmdir()
+        out.print(
+            f"Saved as session {sid} in {store.where} (hold target {ex.targets.hold_s:.0f} s)"
+        )
+        store.close()
     if json_out is not None:
         from backstretch.report.json_report import write_json
 
@@ -162,6 +211,140 @@ def analyze(
     if landmarks is not None:
         out.print(f"Landmarks: {landmarks}")
     _print_report(report, out)
+
+
+@app.command()
+def history(
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many recent sessions to list.")] = 15,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print everything as JSON instead of tables.")
+    ] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the progress charts (PNG) here.")
+    ] = None,
+    exercise: ExerciseOpt = None,
+) -> None:
+    """Your sessions, streak, trends and next hold target."""
+    import json
+
+    from backstretch.store import Store
+    from backstretch.store.progress import history as build_history
+
+    ex = load_exercise(exercise)
+    with Store(db) as store:
+        h = build_history(store.sessions(exercise=ex.id), ex)
+    if plot is not None:
+        from backstretch.store.charts import history_png
+
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plot.write_bytes(history_png(h))
+    if json_out:
+        typer.echo(json.dumps(h.as_dict(), indent=2))
+        return
+    c = Console()
+    if not h.sessions:
+        c.print(f"No sessions yet in {store.where}. Try `backstretch serve`, "
+                "`backstretch guide` or `backstretch analyze VIDEO --save`.")  # fmt: skip
+    else:
+        c.print(history_table(h, limit))
+        c.print(progress_panel(h))
+    if plot is not None:
+        c.print(f"Charts: {plot}")
+
+
+def history_table(h: History, limit: int) -> Table:
+    from backstretch.store.progress import local_day
+
+    t = Table(title=f"Recent sessions ({min(limit, len(h.sessions))} of {len(h.sessions)})")
+    for col in ("date", "kind", "reps", "completed", "best hold", "target", "score", "notes"):
+        t.add_column(col, justify="right" if col not in ("date", "kind", "notes") else "left")
+    for s in h.sessions[-limit:]:
+        notes = []
+        if not s.finished:
+            notes.append("cut off")
+        if s.pain_stop or s.pains:
+            notes.append("pain " + ", ".join(f"{p.rating}/10 {p.location}" for p in s.pains))
+        if not s.verified:
+            notes.append("unverified")
+        if s.fault_codes:
+            notes.append(", ".join(s.fault_codes))
+        t.add_row(
+            local_day(s.started_at).isoformat(),
+            s.kind,
+            str(len(s.reps)),
+            str(sum(r.completed for r in s.reps)),
+            f"{s.best_hold_s:.1f} s",
+            f"{s.hold_target_s:.0f} s",
+            "-" if s.score is None else str(s.score),
+            "; ".join(notes),
+        )
+    return t
+
+
+def progress_panel(h: History) -> Panel:
+    weeks = " ".join(str(n) for _, n in h.per_week)
+    lines = [
+        f"Streak: {h.streak_days} day(s) in a row",
+        f"Sessions per week (last {len(h.per_week)}, oldest first): {weeks}",
+        f"Completed repetitions: {h.completed_reps}",
+        f"Hold trend: {_trend(h.hold_trend_s, 's')}   Reach trend: {_trend(h.reach_trend, '')}",
+        f"Next hold target: {h.plan.hold_target_s:.0f} s"
+        f" ({h.plan.clean_in_a_row} clean session(s) in a row)",
+        *h.plan.advice,
+    ]
+    style = "red" if h.plan.stop_and_see_professional or h.plan.lighter else "green"
+    return Panel("\n".join(lines), title="Progress", border_style=style)
+
+
+def _trend(v: float | None, unit: str) -> str:
+    if v is None:
+        return "not enough sessions"
+    return f"{v:+.2f}{(' ' + unit) if unit else ''} per session"
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "json",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="json: a file (default: stdout); csv: a folder for the files."
+        ),
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Export every stored session with its repetitions, faults and pain reports."""
+    from backstretch.store import Store
+    from backstretch.store.export import write_csv, write_json_export
+
+    if fmt not in ("csv", "json"):
+        raise InputError(f"--format must be csv or json, not {fmt!r}")
+    with Store(db) as store:
+        sessions = store.sessions()
+    if fmt == "json":
+        write_json_export(sessions, output)
+        if output is not None:
+            Console(stderr=True).print(f"{len(sessions)} sessions written to {output}")
+        return
+    folder = output or Path("backstretch-export")
+    files = write_csv(sessions, folder)
+    Console().print(f"{len(sessions)} sessions written to " + ", ".join(str(f) for f in files))
+
+
+@app.command()
+def remind(
+    daily: Annotated[str, typer.Option("--daily", help="Time of day, HH:MM (24 h).")] = "09:00",
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The calendar file to write.")
+    ] = Path("backstretch-reminder.ics"),
+    minutes: Annotated[int, typer.Option(min=5, max=120, help="Length of the slot.")] = 10,
+) -> None:
+    """Write a calendar file (ICS) with a daily reminder to stretch; import it in your calendar."""
+    from backstretch.store.export import reminder_ics
+
+    output.write_bytes(reminder_ics(daily, minutes))
+    Console().print(f"Daily reminder at {daily} written to {output}; open it with your calendar.")
 
 
 @app.command()
@@ -196,6 +379,10 @@ def serve(
     max_upload_mb: Annotated[
         float, typer.Option(min=1, help="Largest video the upload tab accepts (MB).")
     ] = 200.0,
+    db: DbOpt = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Keep no sessions (nothing is written).")
+    ] = False,
     exercise: ExerciseOpt = None,
 ) -> None:
     """Start the live coach: a local web page that coaches you through your camera."""
@@ -205,9 +392,11 @@ def serve(
 
     import uvicorn
 
+    from backstretch.store import Store
     from backstretch.web import create_app
 
     ex = load_exercise(exercise)
+    store = None if no_store else Store(db)
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
         try:
@@ -217,8 +406,10 @@ def serve(
                 f"cannot listen on {host}:{port} ({e.strerror}); pick another --port"
             ) from None
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    web = create_app(ex, max_upload_mb=max_upload_mb)
+    web = create_app(ex, max_upload_mb=max_upload_mb, store=store)
     Console().print(f"Live coach at [bold]{url}[/bold]  (Ctrl+C to stop)")
+    if store is not None:
+        Console().print(f"Sessions are kept in {store.where}; progress at {url}history")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)

@@ -9,7 +9,8 @@ message and an exit code, a web layer into a 4xx answer.
     │   ├── NoPersonError          no person found in (enough of) the video
     │   ├── LandmarkFileError      a recorded landmark file that cannot be read
     │   ├── ExerciseDefinitionError an exercise TOML that does not match the schema
-    │   └── FrameError             a live camera frame or message that cannot be used
+    │   ├── FrameError             a live camera frame or message that cannot be used
+    │   └── StoreError             a database that cannot be reached, read or written
     └── ShapeError                 a data container built with arrays of the wrong shape
 """
 
@@ -42,6 +43,10 @@ class ExerciseDefinitionError(InputError):
 
 class FrameError(InputError):
     """A live frame (or message) that is not a usable picture: not an image, too big, etc."""
+
+
+class StoreError(InputError):
+    """The session store cannot be used: unreachable, read-only, or not a database."""
 
 
 class ShapeError(BackstretchError, ValueError):

@@ -204,6 +204,19 @@ class Live(Strict):
         return self
 
 
+class Progression(Strict):
+    """How the hold target grows with clean sessions and steps back after pain."""
+
+    clean_sessions_to_step: int = Field(ge=1)
+    step_s: float = Field(gt=0)
+    pain_step_back_s: float = Field(ge=0)
+    pain_window_days: int = Field(ge=1)
+    pain_reports_to_stop: int = Field(ge=1)
+    say_target_up: str
+    say_lighter: str
+    say_see_professional: str
+
+
 class Exercise(Strict):
     """One exercise definition: steps, tips, targets and every analysis threshold."""
 
@@ -223,6 +236,7 @@ class Exercise(Strict):
     faults: Faults
     scoring: Scoring
     live: Live
+    progression: Progression
 
     @model_validator(mode="after")
     def _tips_exist(self) -> Exercise:

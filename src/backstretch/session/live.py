@@ -97,6 +97,11 @@ class LiveSummary(_Out):
     summary: Summary
     pain: PainReport | None = None
     safety: str | None = Field(default=None, description="safety advice after a pain stop")
+    hold_target_s: float
+    session_id: int | None = Field(default=None, description="where the store keeps it")
+    previous: dict[str, object] | None = Field(
+        default=None, description="the last stored session, for comparison"
+    )
 
 
 @dataclass
@@ -175,6 +180,7 @@ class LiveSession:
             summary=summarize(reps, ex),
             pain=self.pain,
             safety=ex.safety if self.stopped == "pain" or self.pain is not None else None,
+            hold_target_s=ex.targets.hold_s,
         )
 
     # -- frames ----------------------------------------------------------------------------
@@ -326,7 +332,7 @@ class LiveSession:
             state.paused_reason = (
                 self.ex.live.say.settling if f is not None else self.ex.live.say.no_person
             )
-        if not settling:
+        if not settling and not lowering:  # the release is judged by its own rules
             for c in lasting:
                 spans = log.faults.setdefault(c, [])
                 if spans and self._since[c] - spans[-1][1] <= fr.merge_gap_s:

@@ -9,6 +9,7 @@ a time: the pose model is too heavy to share two cores between two people.
 from __future__ import annotations
 
 import asyncio
+import base64
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -26,11 +28,18 @@ from backstretch import __version__
 from backstretch.errors import InputError
 from backstretch.exercise.schema import Exercise
 from backstretch.pose.base import PoseEstimator
+from backstretch.store import Store
+from backstretch.store.charts import history_png
+from backstretch.store.progress import History, local_day
+from backstretch.store.progress import history as build_history
 from backstretch.types import SKELETON
 from backstretch.web.live import LiveConnection, error
 from backstretch.web.uploads import VIDEO_SUFFIXES, Uploads, check_video
 
 STATIC = Path(str(files("backstretch.web") / "static"))
+_pages = Environment(
+    loader=PackageLoader("backstretch.web", "templates"), autoescape=select_autoescape(["html"])
+)
 MB = 1024 * 1024
 
 
@@ -46,13 +55,17 @@ def create_app(
     estimator: Callable[[], PoseEstimator] = _mediapipe,
     max_upload_mb: float = 200.0,
     max_frame_bytes: int = 2 * MB,
+    store: Store | None = None,
 ) -> FastAPI:
+    """The app; with a ``store``, live sessions are kept and the history page is there."""
     uploads = Uploads(exercise, estimator)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         uploads.shutdown()
+        if store is not None:
+            store.close()
 
     app = FastAPI(title="backstretch", version=__version__, lifespan=lifespan)
     app.state.live_busy = False
@@ -88,6 +101,24 @@ def create_app(
             "max_upload_mb": max_upload_mb,
             "video_types": list(VIDEO_SUFFIXES),
         }
+
+    def _history() -> History:
+        if store is None:
+            raise HTTPException(404, "this server keeps no sessions (started without a store)")
+        return build_history(store.sessions(exercise=exercise.id), exercise)
+
+    @app.get("/api/history")
+    def history_json() -> dict[str, Any]:
+        return _history().as_dict()
+
+    @app.get("/history", response_class=HTMLResponse)
+    def history_page() -> HTMLResponse:
+        h = _history()
+        png = base64.b64encode(history_png(h)).decode() if h.sessions else None
+        html = _pages.get_template("history.html").render(
+            h=h, ex=exercise, chart=png, day=local_day, where=store.where if store else ""
+        )
+        return HTMLResponse(html)
 
     @app.post("/api/uploads", status_code=202)
     async def upload(request: Request) -> dict[str, Any]:
@@ -147,7 +178,7 @@ def create_app(
             await ws.close(code=1013)
             return
         app.state.live_busy = True
-        conn = LiveConnection(exercise, estimator, max_frame_bytes)
+        conn = LiveConnection(exercise, estimator, max_frame_bytes, store)
         try:
             await ws.send_json({"type": "hello", "version": __version__})
             while True:

@@ -4,8 +4,9 @@ Client -> server:
 - binary: 8 bytes little-endian float64 capture time (seconds) + a JPEG/PNG/WebP picture;
 - text JSON: ``{"type": "start"}``, ``{"type": "stop", "reason": "done"|"pain"}``,
   ``{"type": "pain", "rating": 0-10, "where": "...", "note": "..."}``, or
-  ``{"type": "landmarks", "t": s, "image": 33x[x,y,z], "visibility": 33x[v]}`` (a client that
-  runs the pose model itself).
+  ``{"type": "landmarks", "t": s, "image": 33x[x,y,z], "visibility": 33x[v], "world": 33x[x,y,z]}``
+  (a client that runs the pose model itself; ``world`` is optional), ``{"type": "save"}`` or
+  ``{"type": "discard"}`` for the stored session after its summary.
 
 Server -> client (text JSON): ``{"type": "state", ...}`` after every frame (LiveState plus
 ``server_ms``), ``{"type": "summary", ...}`` when the session ends, and
@@ -26,11 +27,13 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from backstretch.errors import FrameError, InputError
+from backstretch.errors import FrameError, InputError, StoreError
 from backstretch.exercise.schema import Exercise
 from backstretch.pose.base import PoseEstimator
 from backstretch.pose.video import decode_image
-from backstretch.session.live import LiveSession, PainReport
+from backstretch.session.live import LiveSession, LiveSummary, PainReport
+from backstretch.store import Store
+from backstretch.store.progress import plan, with_hold_target
 from backstretch.types import N_LANDMARKS, PoseFrame
 
 HEADER = struct.Struct("<d")
@@ -53,11 +56,19 @@ class PainMsg(PainReport):
     type: Literal["pain"]
 
 
+class SaveMsg(_Msg):
+    type: Literal["save", "discard"]
+
+
 class LandmarksMsg(_Msg):
     type: Literal["landmarks"]
     t: float
     image: list[list[float]] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
     visibility: list[float] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
+    world: list[list[float]] | None = Field(
+        default=None, min_length=N_LANDMARKS, max_length=N_LANDMARKS,
+        description="metric 3-D landmarks (hip-centred, y down), when the pose model gives them",
+    )  # fmt: skip
     width: int = Field(default=640, gt=0, le=8192)
     height: int = Field(default=480, gt=0, le=8192)
 
@@ -67,6 +78,8 @@ _MESSAGES: dict[str, type[BaseModel]] = {
     "stop": StopMsg,
     "pain": PainMsg,
     "landmarks": LandmarksMsg,
+    "save": SaveMsg,
+    "discard": SaveMsg,
 }
 
 
@@ -82,8 +95,15 @@ class LiveConnection:
         exercise: Exercise,
         estimator: Callable[[], PoseEstimator],
         max_frame_bytes: int,
+        store: Store | None = None,
     ) -> None:
         self.ex = exercise
+        self.store = store
+        self.session_id: int | None = None
+        self._stored_reps = 0
+        self._finished = False
+        self._previous: dict[str, Any] | None = None
+        self._store_error: str | None = None
         self._make_estimator = estimator
         self._estimator: PoseEstimator | None = None
         self.max_frame_bytes = max_frame_bytes
@@ -93,6 +113,9 @@ class LiveConnection:
         self._lock = threading.Lock()  # the pose model is never closed while it works
 
     def close(self) -> None:
+        """The client left: a stored session in progress is closed (its reps are kept)."""
+        if self.session_id is not None and not self._finished:
+            self._store(self.session.stop("ended"))  # a store failure here is only lost news
         with self._lock:
             if self._estimator is not None:
                 self._estimator.close()
@@ -145,15 +168,19 @@ class LiveConnection:
             )
             return [error("bad_message", f"bad {kind} message: {where}")]
         if isinstance(msg, StartMsg):
-            if self.session.started_t is not None:
-                self.session = LiveSession(self.ex, *self.session.size)
-            self.session.start(self._last_t if math.isfinite(self._last_t) else 0.0)
-            return [{"type": "started"}]
+            return [self._start()]
         if isinstance(msg, StopMsg):
-            return [self._summary(self.session.stop(msg.reason))]
+            return self._errors([self._summary(self.session.stop(msg.reason))])
         if isinstance(msg, PainMsg):
             report = PainReport(rating=msg.rating, where=msg.where, note=msg.note)
-            return [self._summary(self.session.report_pain(report))]
+            if self.store is not None and self.session_id is not None:
+                try:
+                    self.store.add_pain(self.session_id, msg.rating, msg.where, msg.note)
+                except StoreError as exc:
+                    self._store_error = f"the pain report could not be stored: {exc}"
+            return self._errors([self._summary(self.session.report_pain(report))])
+        if isinstance(msg, SaveMsg):
+            return [self._keep(msg.type == "save")]
         assert isinstance(msg, LandmarksMsg)
         try:
             self._check_time(msg.t)
@@ -162,6 +189,72 @@ class LiveConnection:
             return [error("bad_frame", str(exc))]
         self.session.size = (msg.width, msg.height)
         return self._advance(frame, None, started)
+
+    # -- the session and its record --------------------------------------------------------
+    def _start(self) -> dict[str, Any]:
+        if self.session_id is not None and not self._finished:
+            self._store(self.session.stop("ended"))
+        ex, advice, stop = self.ex, [], False
+        self._previous = None
+        if self.store is not None:
+            past = self.store.sessions(exercise=ex.id)
+            p = plan(past, ex)
+            ex, advice, stop = (
+                with_hold_target(ex, p.hold_target_s),
+                p.advice,
+                p.stop_and_see_professional,
+            )
+            if past:
+                last = past[-1]
+                self._previous = {
+                    "started_at": last.started_at.isoformat() + "Z",
+                    "kind": last.kind,
+                    "score": last.score,
+                    "completed_count": last.completed_count,
+                    "best_hold_s": last.best_hold_s,
+                }
+        self.session = LiveSession(ex, *self.session.size)
+        self.session.start(self._last_t if math.isfinite(self._last_t) else 0.0)
+        self.session_id, self._stored_reps, self._finished = None, 0, False
+        if self.store is not None:
+            self.session_id = self.store.begin("live", ex.id, ex.targets.hold_s)
+        return {
+            "type": "started",
+            "hold_target_s": ex.targets.hold_s,
+            "advice": advice,
+            "stop_advised": stop,
+            "stored": self.session_id is not None,
+        }
+
+    def _store(self, summary: LiveSummary) -> None:
+        """Write what is new: finished reps (each committed at once), then the end.
+
+        A database failure does not stop the coaching: it is reported once to the client."""
+        if self.store is None or self.session_id is None:
+            return
+        try:
+            for rep in self.session.reps[self._stored_reps :]:
+                self.store.add_rep(self.session_id, rep)
+                self._stored_reps += 1
+            if self.session.stopped is not None and not self._finished:
+                self.store.finish(
+                    self.session_id,
+                    summary.summary,
+                    camera_view=summary.camera_view,
+                    pain_stop=summary.stopped == "pain",
+                )
+                self._finished = True
+        except StoreError as exc:
+            self._store_error = f"the session could not be stored: {exc}"
+
+    def _keep(self, keep: bool) -> dict[str, Any]:
+        if self.store is None or self.session_id is None:
+            return error("no_store", "this server keeps no sessions; use Save to download it")
+        if not keep:
+            self.store.delete(self.session_id)
+            sid, self.session_id = self.session_id, None
+            return {"type": "discarded", "session_id": sid}
+        return {"type": "saved", "session_id": self.session_id}
 
     # -- helpers ---------------------------------------------------------------------------
     def _check_time(self, t: float) -> None:
@@ -183,12 +276,23 @@ class LiveConnection:
         out["type"] = "state"
         out["server_ms"] = round((time.perf_counter() - started) * 1000.0, 2)
         msgs = [out]
+        if len(self.session.reps) > self._stored_reps:
+            self._store(self.session.summary())
         if state.finished and not was_finished and self.session.stopped is None:
             msgs.append(self._summary(self.session.stop("done")))
+        return self._errors(msgs)
+
+    def _errors(self, msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add the store's trouble, if any, to the answer (once)."""
+        if self._store_error is not None:
+            msgs.append(error("store", self._store_error))
+            self._store_error = None
         return msgs
 
-    @staticmethod
-    def _summary(summary: BaseModel) -> dict[str, Any]:
+    def _summary(self, summary: LiveSummary) -> dict[str, Any]:
+        self._store(summary)
+        summary.session_id = self.session_id
+        summary.previous = self._previous
         return {"type": "summary", **summary.model_dump()}
 
 
@@ -197,4 +301,9 @@ def _frame_from(msg: LandmarksMsg, index: int) -> PoseFrame:
     if image.shape != (N_LANDMARKS, 3) or not np.isfinite(image).all():
         raise FrameError(f"landmarks must be {N_LANDMARKS} finite [x, y, z] triples")
     vis = np.clip(np.asarray(msg.visibility, dtype=np.float32), 0.0, 1.0)
-    return PoseFrame(index, msg.t, image, vis, None)
+    world = None
+    if msg.world is not None:
+        world = np.asarray(msg.world, dtype=np.float32)
+        if world.shape != (N_LANDMARKS, 3) or not np.isfinite(world).all():
+            raise FrameError(f"world landmarks must be {N_LANDMARKS} finite [x, y, z] triples")
+    return PoseFrame(index, msg.t, image, vis, world)

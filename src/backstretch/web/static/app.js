@@ -40,8 +40,9 @@ async function init() {
   $("pain-rating").addEventListener("input", () => { $("pain-value").textContent = $("pain-rating").value; });
   $("pain-form").addEventListener("submit", submitPain);
   $("mute").addEventListener("click", toggleMute);
-  $("save").addEventListener("click", saveSummary);
+  $("save").addEventListener("click", save);
   $("discard").addEventListener("click", discard);
+  $("download").addEventListener("click", downloadSummary);
   await startCamera();
   connect();
   watchFrames();
@@ -126,7 +127,13 @@ function handle(msg) {
     render(msg);
     sendFrame();
   }
-  else if (msg.type === "started") { app.started = true; }
+  else if (msg.type === "started") { app.started = true; showAdvice(msg); }
+  else if (msg.type === "saved") { $("save-status").textContent = "Saved to your history."; }
+  else if (msg.type === "discarded") {
+    $("save-status").textContent = "Discarded: this session is not in your history.";
+    app.summary = null;
+    $("summary").hidden = true;
+  }
   else if (msg.type === "summary") { showSummary(msg); }
   else if (msg.type === "error") {
     app.inFlight = false;
@@ -266,6 +273,14 @@ function showSummary(s) {
     return tr;
   });
   $("summary-rows").replaceChildren(...rows);
+  const prev = s.previous;
+  $("summary-previous").textContent = prev && sum
+    ? `Last time (${prev.started_at.slice(0, 10)}): score ${prev.score ?? "-"}, ` +
+      `${prev.completed_count} completed, best hold ${prev.best_hold_s.toFixed(1)} s. ` +
+      `Today: score ${sum.score}, ${sum.completed_count} completed.`
+    : "";
+  $("save-status").textContent = s.session_id != null
+    ? "This session is in your history; Discard removes it." : "";
   const pain = $("summary-pain");
   pain.hidden = !(s.pain || s.safety);
   pain.textContent = s.pain
@@ -274,7 +289,21 @@ function showSummary(s) {
   box.scrollIntoView({ behavior: "smooth" });
 }
 
-function saveSummary() {
+function showAdvice(msg) {
+  const box = $("advice-box");
+  const lines = [`Hold target today: ${Math.round(msg.hold_target_s)} s.`, ...msg.advice];
+  box.textContent = lines.join(" ");
+  box.hidden = !msg.advice.length;
+  $("hold").textContent = Math.ceil(msg.hold_target_s);
+  if (msg.advice.length) speak(msg.advice.join(" "));
+}
+
+function save() {
+  if (app.summary && app.summary.session_id != null) send({ type: "save" });
+  else downloadSummary();
+}
+
+function downloadSummary() {
   if (!app.summary) return;
   const blob = new Blob([JSON.stringify(app.summary, null, 2)], { type: "application/json" });
   const a = document.createElement("a");
@@ -285,9 +314,9 @@ function saveSummary() {
 }
 
 function discard() {
-  app.summary = null;
+  if (app.summary && app.summary.session_id != null) send({ type: "discard" });
+  else { app.summary = null; $("summary").hidden = true; }
   app.serverSession = false;
-  $("summary").hidden = true;
   app.ended = false;
 }
 
