@@ -21,6 +21,7 @@ from backstretch.store import Store
 from backstretch.store.models import Base
 from backstretch.store.progress import history
 from tests.builders import run
+from tests.test_web import _landmarks
 
 CAM = Camera(yaw=45.0, fps=10.0)
 
@@ -175,9 +176,7 @@ def test_kill_9_during_a_live_session_keeps_the_finished_reps(tmp_path):
         for f in perf.frames():
             if f.image is None or f.visibility is None:
                 continue
-            ws.send(json.dumps({"type": "landmarks", "t": f.t + 0.01, "image": f.image.tolist(),
-                                "visibility": f.visibility.tolist(), "world": f.world.tolist(),
-                                "width": perf.info.width, "height": perf.info.height}))  # fmt: skip
+            ws.send(_landmarks(f, perf))
             json.loads(ws.recv())
             if f.t > third_starts + 8.0:  # well into the third hold
                 break

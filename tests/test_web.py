@@ -240,3 +240,60 @@ def test_oversized_messages_over_a_real_socket_leave_the_server_serving(server, 
         assert json.loads(ws.recv())["type"] == "hello"
         ws.send(frame_msg(1.0, jpegs[0][1]))
         assert json.loads(ws.recv())["type"] == "state"
+
+
+def _landmarks(f, perf, offset: float = 0.0) -> str:
+    return json.dumps(
+        {"type": "landmarks", "t": f.t + 0.01 + offset, "image": f.image.tolist(),
+         "visibility": f.visibility.tolist(), "world": f.world.tolist(),
+         "width": perf.info.width, "height": perf.info.height}
+    )  # fmt: skip
+
+
+def _one_rep(ws, seed: int) -> dict:
+    """Start, do one clean repetition, stop; returns the summary."""
+    perf = Performer(stretch_script(1, 16.0), camera=Camera(yaw=45.0, fps=10.0), seed=seed)
+    ws.send_text(json.dumps({"type": "start"}))
+    started = ws.receive_json()
+    assert started["type"] == "started" and started["stored"]
+    for f in perf.frames():
+        if f.image is not None:
+            ws.send_text(_landmarks(f, perf, offset=100.0 * seed))  # the clock goes on
+            assert ws.receive_json()["type"] == "state"
+    ws.send_text(json.dumps({"type": "stop", "reason": "done"}))
+    summary = ws.receive_json()
+    assert summary["type"] == "summary"
+    return summary
+
+
+def test_live_sessions_are_stored_and_can_be_discarded(ex, tmp_path):
+    from backstretch.store import Store
+
+    db = str(tmp_path / "live.db")
+    app = create_app(ex, store=Store(db))
+    with TestClient(app) as c:
+        assert c.get("/api/history").json()["sessions"] == []
+        with c.websocket_connect("/ws/live") as ws:
+            hello(ws)
+            first = _one_rep(ws, seed=1)
+            assert first["session_id"] is not None and first["previous"] is None
+            ws.send_text(json.dumps({"type": "discard"}))
+            assert ws.receive_json()["type"] == "discarded"
+            second = _one_rep(ws, seed=2)
+            ws.send_text(json.dumps({"type": "save"}))
+            assert ws.receive_json() == {"type": "saved", "session_id": second["session_id"]}
+            third = _one_rep(ws, seed=3)
+            assert third["previous"]["completed_count"] == 1  # compared with the second
+        history = c.get("/api/history").json()
+        assert [s["id"] for s in history["sessions"]] == [second["session_id"], third["session_id"]]
+        assert all(s["kind"] == "live" and s["reps"][0]["completed"] for s in history["sessions"])
+        page = c.get("/history")
+        assert page.status_code == 200 and 'data-testid="next-target"' in page.text
+        assert "data:image/png;base64," in page.text
+    with Store(db) as store:  # the same, read from the file afterwards
+        assert len(store.sessions()) == 2
+
+
+def test_without_a_store_there_is_no_history(client):
+    res = client.get("/history")
+    assert res.status_code == 404 and "keeps no sessions" in res.json()["detail"]
