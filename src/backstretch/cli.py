@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from backstretch import __version__
-from backstretch.analysis.model import Report
+from backstretch.analysis.model import Rep, Report
 from backstretch.errors import BackstretchError, InputError
 from backstretch.exercise import Exercise, load_exercise
 
@@ -413,6 +413,70 @@ def serve(
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)
+
+
+@app.command()
+def guide(
+    reps: Annotated[
+        int | None, typer.Option(min=1, max=10, help="Repetitions (default: the most asked for).")
+    ] = None,
+    hold: Annotated[
+        float | None,
+        typer.Option(min=5, max=120, help="Hold seconds (default: your current target)."),
+    ] = None,
+    voice: Annotated[
+        bool, typer.Option("--voice/--no-voice", help="Speak the cues (needs espeak-ng).")
+    ] = True,
+    db: DbOpt = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not record the session.")
+    ] = False,
+    time_scale: Annotated[float, typer.Option(hidden=True, min=0.1)] = 1.0,
+    exercise: ExerciseOpt = None,
+) -> None:
+    """Guided practice without a camera: timed steps, cues and a breathing pace."""
+    from backstretch.session.guide import GuideMachine
+    from backstretch.store import Store
+    from backstretch.store.progress import plan, with_hold_target
+    from backstretch.tui import Voice, ask_pain, run_guide
+
+    ex = load_exercise(exercise)
+    store = None if no_store else Store(db)
+    advice: list[str] = []
+    target = ex.targets.hold_s
+    if store is not None:
+        p = plan(store.sessions(exercise=ex.id), ex)
+        target, advice = p.hold_target_s, p.advice
+    ex = with_hold_target(ex, hold or target)
+    console = Console()
+    for line in advice:
+        console.print(f"[bold yellow]{line}[/bold yellow]")
+    sid = None
+    if store is not None:
+        sid = store.begin("guided", ex.id, ex.targets.hold_s, verified=False)
+
+    def keep(rep: Rep) -> None:
+        if store is not None and sid is not None:
+            store.add_rep(sid, rep)
+
+    machine = GuideMachine(ex, reps or ex.targets.reps_max, ex.targets.hold_s, on_rep=keep)
+    run_guide(machine, console, Voice(voice), time_scale, full_screen=console.is_terminal)
+    pain = None
+    if machine.ended_by == "pain":
+        pain = ask_pain(console, ex)
+    summary = machine.summary()
+    if store is not None and sid is not None:
+        if pain is not None:
+            store.add_pain(sid, *pain)
+        store.finish(sid, summary, pain_stop=machine.ended_by == "pain")
+    how = {"done": "Session complete", "pain": "Stopped for pain", "quit": "Stopped"}
+    console.print(
+        f"{how[machine.ended_by or 'quit']}: {len(machine.reps)} repetition(s) held "
+        + ", ".join(f"{r.hold_s:.0f} s" for r in machine.reps)
+    )
+    if sid is not None and store is not None:
+        console.print(f"Saved as unverified session {sid} in {store.where} (no camera watched).")
+        store.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -287,7 +287,7 @@ class Store:
             if row is None:
                 raise StoreError(f"{self.where}: no session {session_id}")
             row.ended_at = ended_at or utcnow()
-            row.score = summary.score
+            row.score = summary.score if row.verified else None  # no score without a camera
             row.rep_count = summary.rep_count
             row.completed_count = summary.completed_count
             row.set_complete = summary.set_complete
