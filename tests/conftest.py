@@ -54,7 +54,7 @@ def _pg_url() -> str | None:
     import os
 
     url = os.environ.get("BACKSTRETCH_TEST_PG")
-    if not url and os.environ.get("BACKSTRETCH_REQUIRE_PG"):
+    if not url and os.environ.get("BACKSTRETCH_CI"):
         raise RuntimeError("BACKSTRETCH_TEST_PG is not set: run .ci/postgres")
     return url
 

@@ -20,7 +20,7 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 if not Path(CHROMIUM).exists():
-    if os.environ.get("BACKSTRETCH_REQUIRE_BROWSER"):
+    if os.environ.get("BACKSTRETCH_CI"):
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium")
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
