@@ -53,7 +53,9 @@ def history_png(h: History) -> bytes:
     a3.set_ylabel("faults")
     a3.set_title("Form faults per week")
     for ax in (a1, a2, a3):
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.grid(alpha=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
