@@ -28,3 +28,16 @@ def limits_for(ex: Exercise) -> FormLimits:
 
 def run(perf: Performer, ex: Exercise) -> tuple[Analysis, dict[str, Any]]:
     return analyze_frames(perf.frames(), perf.info, ex), perf.truth(limits_for(ex))
+
+
+def run_live(perf: Performer, ex: Exercise) -> tuple[Any, dict[str, Any]]:
+    """The same performance coached live, frame by frame; the summary has ``summary`` and
+    ``reps`` like a report."""
+    from backstretch.session import LiveSession
+
+    session = LiveSession(ex, perf.info.width, perf.info.height)
+    for frame in perf.frames():
+        if session.started_t is None:
+            session.start(frame.t)
+        session.push(frame)
+    return session.stop(), perf.truth(limits_for(ex))
