@@ -470,6 +470,7 @@ def guide(
             store.add_pain(sid, *pain)
         store.finish(sid, summary, pain_stop=machine.ended_by == "pain")
     how = {"done": "Session complete", "pain": "Stopped for pain", "quit": "Stopped"}
+    console.print()
     console.print(
         f"{how[machine.ended_by or 'quit']}: {len(machine.reps)} repetition(s) held "
         + ", ".join(f"{r.hold_s:.0f} s" for r in machine.reps)
