@@ -130,7 +130,9 @@ class LiveSession:
         self._yaws: deque[float] = deque(maxlen=600)
         self._rest_rounding: deque[float] = deque(maxlen=600)
         self._cues = CueScheduler(exercise.live.cue_min_display_s, exercise.live.cue_debounce_s)
-        self._since: dict[str, float] = {}
+        self._since: dict[str, float] = {}  # fault code -> start of its current run
+        self._off: dict[str, float] = {}  # lasting fault code -> when its flag went off
+        self._lasting: set[str] = set()
         self.machine = PhaseMachine(exercise.detection)
         self.reps: list[Rep] = []
         self._log = _RepLog()
@@ -311,8 +313,7 @@ class LiveSession:
             reach = f.reach[-1]
             if np.isfinite(reach):
                 log.reach = max(log.reach, float(reach))
-        self._since = {c: self._since.get(c, t) for c in raw}
-        lasting = [c for c in raw if t - self._since[c] >= fr.min_duration_s]
+        lasting = self._debounce(t, set(raw))
         settling = t - ep.enter_t < fr.settle_s
         # arms already on the way down: the release has begun before the exit threshold
         onset = self.ex.detection.onset_speed_deg_s
@@ -333,7 +334,7 @@ class LiveSession:
                 self.ex.live.say.settling if f is not None else self.ex.live.say.no_person
             )
         if not settling and not lowering:  # the release is judged by its own rules
-            for c in lasting:
+            for c in (c for c in lasting if c in raw):  # seen now, not only held over
                 spans = log.faults.setdefault(c, [])
                 if spans and self._since[c] - spans[-1][1] <= fr.merge_gap_s:
                     spans[-1][1] = t
@@ -344,6 +345,25 @@ class LiveSession:
             state.breath = BreathOut(
                 phase=b.phase, progress=round(b.progress, 3), seconds_left=round(b.seconds_left, 2)
             )
+
+    def _debounce(self, t: float, raw: set[str]) -> list[str]:
+        """Faults that last: on after ``min_duration_s`` of their flag, off only after it has
+        been clear for ``merge_gap_s`` (a noisy flag does not let the timer run between blips)."""
+        fr = self.ex.faults
+        for c in raw | self._lasting | set(self._since):
+            if c in raw:
+                self._since.setdefault(c, t)
+                self._off.pop(c, None)
+                if t - self._since[c] >= fr.min_duration_s:
+                    self._lasting.add(c)
+            elif c in self._lasting:
+                if t - self._off.setdefault(c, t) > fr.merge_gap_s:
+                    self._lasting.discard(c)
+                    self._since.pop(c, None)
+                    self._off.pop(c, None)
+            else:
+                self._since.pop(c, None)
+        return sorted(self._lasting)
 
     def _pace(self) -> tuple[float, float]:
         return self.ex.targets.breath_in_s, self.ex.targets.breath_out_s
@@ -380,7 +400,7 @@ class LiveSession:
             )
         )
         self._rep_done_t = ep.end_t
-        self._since = {}
+        self._since, self._off, self._lasting = {}, {}, set()
 
     # -- measures --------------------------------------------------------------------------
     def _measure(self, frame: PoseFrame) -> Features | None:

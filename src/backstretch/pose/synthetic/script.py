@@ -51,7 +51,7 @@ class FormLimits:
 #: Faults each view cannot see, so a truth for that view does not expect them.
 UNSEEN = {
     "front": {"no_rounding", "trunk_leaning"},  # the scripted lean is forward, towards the camera
-    "side": {"stance_too_narrow", "stance_too_wide"},
+    "side": {"stance_too_narrow", "stance_too_wide", "hands_apart"},
 }
 
 
@@ -106,7 +106,7 @@ class Script:
                 phase in ("raising", "position")
                 and lim.min_elevation <= p.elevation <= lim.max_elevation
                 and straight >= lim.min_straightness
-                and p.hand_gap / torso <= lim.max_hands_gap
+                and (view == "side" or p.hand_gap / torso <= lim.max_hands_gap)
                 and (view == "front" or (p.rounding >= lim.min_rounding and p.lean <= lim.max_lean))
                 and (view == "side" or lim.min_stance <= p.stance / torso <= lim.max_stance)
             )

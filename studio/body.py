@@ -1,0 +1,198 @@
+"""The anny body (MakeHuman/MPFB2 assets, CC0; code Apache-2.0), posed from the synthetic
+performer's few pose numbers (`BodyPose`), so rendered clips and synthetic landmarks share one
+script and one truth.
+
+anny's world is Z-up, the body faces -Y and its own left is +X; the root sits at the pelvis.
+We pose with ``world-orient``: each bone's world orientation is its rest orientation turned by
+a world rotation ``G``, and a bone without its own rotation takes its parent's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backstretch.pose.synthetic.body import BodyPose
+
+REGIONS = {  # dominant bone name prefix -> clothing region
+    "upperleg": "trousers", "lowerleg": "trousers", "pelvis": "trousers", "root": "trousers",
+    "foot": "shoes", "toe": "shoes",
+    "spine": "shirt", "clavicle": "shirt", "shoulder": "shirt", "upperarm": "shirt",
+    "lowerarm": "skin", "wrist": "skin", "finger": "skin", "metacarpal": "skin",
+    "neck": "skin", "head": "skin", "eye": "skin",
+}  # fmt: skip
+
+
+def rot(axis: np.ndarray, deg: float) -> np.ndarray:
+    """Rotation matrix about ``axis`` (world) by ``deg`` degrees (right-handed)."""
+    a = np.asarray(axis, dtype=float)
+    a = a / np.linalg.norm(a)
+    t = math.radians(deg)
+    k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    return np.eye(3) + math.sin(t) * k + (1 - math.cos(t)) * (k @ k)
+
+
+def align(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking direction ``u`` to direction ``v``."""
+    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    c = float(np.clip(u @ v, -1.0, 1.0))
+    axis = np.cross(u, v)
+    if np.linalg.norm(axis) < 1e-9:
+        return np.eye(3) if c > 0 else rot(np.array([1.0, 0, 0]), 180.0)
+    return rot(axis, math.degrees(math.acos(c)))
+
+
+X, Y, Z = np.eye(3)
+FORWARD = -Y  # the body faces -Y
+LEFT = X
+
+
+@dataclass
+class Colours:
+    skin: tuple[int, int, int] = (224, 172, 140)
+    shirt: tuple[int, int, int] = (40, 90, 170)
+    trousers: tuple[int, int, int] = (40, 40, 48)
+    shoes: tuple[int, int, int] = (235, 235, 235)
+    hair: tuple[int, int, int] = (60, 40, 25)
+
+
+class AnnyBody:
+    def __init__(self, phenotype: dict[str, float], colours: Colours) -> None:
+        import anny
+        import torch
+
+        self.torch = torch
+        self.m = anny.Anny(pose_parameterization="world-orient")
+        self.names = list(self.m.bone_labels)
+        self.idx = {n: i for i, n in enumerate(self.names)}
+        self.parent = [int(p) for p in self.m.bone_parents]
+        self.pheno = {
+            k: torch.tensor([float(v)], dtype=torch.float64) for k, v in phenotype.items()
+        }
+        out = self.m(pose_parameters=None, phenotype_kwargs=self.pheno)
+        self.rest = out["rest_bone_poses"][0].detach().numpy().astype(np.float64)  # (J, 4, 4)
+        self.heads = self.rest[:, :3, 3]
+        self.faces = self.m.get_triangular_faces().numpy()
+        rest_v = out["rest_vertices"][0].detach().numpy()
+        self.colours = self._colours(colours, rest_v)
+        self.height = float(rest_v[:, 2].max() - rest_v[:, 2].min())
+        assert all(p < j for j, p in enumerate(self.parent) if j), "parents must come first"
+        self.seg = {side: self._segments(side) for side in ("L", "R")}
+
+    def _segments(self, side: str) -> dict[str, Any]:
+        def head(name: str) -> np.ndarray:
+            return np.asarray(self.heads[self.idx[f"{name}.{side}"]])
+
+        upper = head("lowerarm01") - head("upperarm01")
+        fore = head("wrist") - head("lowerarm01")
+        return {
+            "upper": upper,
+            "fore": fore,
+            "upper_len": float(np.linalg.norm(upper)),
+            "fore_len": float(np.linalg.norm(fore)),
+        }
+
+    def _colours(self, c: Colours, rest_vertices: np.ndarray) -> np.ndarray:
+        w = self.m.vertex_bone_weights.numpy()
+        b = self.m.vertex_bone_indices.numpy()
+        dominant = b[np.arange(len(b)), np.argmax(w, axis=1)]
+        rgb = np.zeros((len(b), 4), dtype=np.uint8)
+        rgb[:, 3] = 255
+        eye_z = self.heads[self.idx["eye.L"]][2]
+        for v, j in enumerate(dominant):
+            name = self.names[j]
+            region = next((r for p, r in REGIONS.items() if name.startswith(p)), "skin")
+            if name == "head":
+                _, y, z = rest_vertices[v]
+                if z > eye_z + 0.035 or (
+                    y > self.heads[self.idx["head"]][1] + 0.02 and z > eye_z - 0.06
+                ):
+                    region = "hair"
+            rgb[v, :3] = getattr(c, region)
+        return rgb
+
+    def vertices(self, p: BodyPose, t: float = 0.0) -> np.ndarray:
+        """Skinned vertices (V, 3) for pose ``p``, feet on the floor (z = 0)."""
+        G = self._rotations(p, t)
+        D = np.tile(np.eye(4), (len(self.names), 1, 1))
+        D[:, :3, :3] = G @ self.rest[:, :3, :3]
+        D[0, :3, 3] = self.heads[0]
+        tt = self.torch.tensor(D[None], dtype=self.torch.float64)
+        out = self.m(pose_parameters=tt, phenotype_kwargs=self.pheno)
+        v = out["vertices"][0].detach().numpy()
+        v = v - np.array([0.0, 0.0, v[:, 2].min()])
+        return v
+
+    # -- the pose -----------------------------------------------------------------------------
+    def _rotations(self, p: BodyPose, t: float) -> np.ndarray:
+        own: dict[str, np.ndarray] = {}
+        # legs: stance (abduction about the forward axis) and knee bend (squats)
+        for side, sign in (("L", 1.0), ("R", -1.0)):
+            half = self.heads[self.idx[f"upperleg01.{side}"]][0]
+            spread = math.degrees(math.atan2(p.stance / 2 - abs(half), 0.85)) * sign
+            thigh = rot(FORWARD, -spread) @ rot(LEFT, -0.6 * p.knee_flex)
+            own[f"upperleg01.{side}"] = thigh
+            own[f"lowerleg01.{side}"] = thigh @ rot(LEFT, p.knee_flex) if p.knee_flex else thigh
+            own[f"foot.{side}"] = rot(FORWARD, -spread)
+        # trunk: lean at the lumbar spine, rounding spread over the thoracic spine, head nods more
+        # (a positive turn about LEFT tips the up axis forward, towards -Y)
+        lean = rot(LEFT, p.lean) @ rot(FORWARD, -p.side_lean)
+        own["spine05"] = lean
+        r = p.rounding
+        own["spine03"] = lean @ rot(LEFT, r / 3)
+        own["spine02"] = own["spine03"] @ rot(LEFT, r / 3)
+        own["spine01"] = own["spine02"] @ rot(LEFT, r / 3)
+        own["neck01"] = own["spine01"] @ rot(LEFT, r / 4)
+        own["neck02"] = own["neck01"] @ rot(LEFT, r / 4)
+        G = self._chain(own)
+        heads = self._posed_heads(G)
+        # arms: aim each wrist like the synthetic body does, a two-bone chain with the elbow bend
+        elev = p.elevation + p.wobble * math.sin(2 * math.pi * 2.5 * t)
+        blend = float(np.clip((elev - 20.0) / 40.0, 0.0, 1.0))
+        blend = blend * blend * (3 - 2 * blend)
+        sh_l, sh_r = heads[self.idx["upperarm01.L"]], heads[self.idx["upperarm01.R"]]
+        mid_x = (sh_l[0] + sh_r[0]) / 2
+        for side, sign in (("L", 1.0), ("R", -1.0)):
+            seg = self.seg[side]
+            s = heads[self.idx[f"upperarm01.{side}"]]
+            a, b = seg["upper_len"], seg["fore_len"]
+            inner = math.radians(180.0 - p.elbow_flex)
+            reach = math.sqrt(a * a + b * b - 2 * a * b * math.cos(inner))
+            rest_x = s[0] + sign * 0.03
+            wx = rest_x + (mid_x + sign * (p.hand_gap / 2 + 0.01) - rest_x) * blend
+            dz = -math.cos(math.radians(elev))
+            dx = float(np.clip((wx - s[0]) / reach, -1.0, 1.0))
+            scale = min(1.0, math.sqrt(0.995 / max(dx * dx + dz * dz, 1e-9)))
+            dx, dz = dx * scale, dz * scale
+            d = np.array([dx, 0.0, dz]) + FORWARD * math.sqrt(max(0.0, 1 - dx * dx - dz * dz))
+            w = s + reach * d
+            cos_alpha = (a * a + reach * reach - b * b) / (2 * a * reach)
+            alpha = math.acos(float(np.clip(cos_alpha, -1.0, 1.0)))
+            bend = sign * 0.7 * LEFT - 0.7 * Z
+            bend = bend - d * float(bend @ d)
+            bend /= np.linalg.norm(bend)
+            e = s + a * (math.cos(alpha) * d + math.sin(alpha) * bend)
+            upper = align(seg["upper"], e - s)
+            fore = align(seg["fore"], w - e)
+            own[f"upperarm01.{side}"] = upper
+            own[f"lowerarm01.{side}"] = fore
+            own[f"wrist.{side}"] = fore
+        return self._chain(own)
+
+    def _chain(self, own: dict[str, np.ndarray]) -> np.ndarray:
+        G = np.tile(np.eye(3), (len(self.names), 1, 1))
+        for j, name in enumerate(self.names):  # parents come before children in anny's list
+            G[j] = own[name] if name in own else G[self.parent[j]] if j else np.eye(3)
+        return G
+
+    def _posed_heads(self, G: np.ndarray) -> np.ndarray:
+        """Where the bone heads go under world rotations G (each head follows its parent)."""
+        heads = np.zeros_like(self.heads)
+        heads[0] = self.heads[0]
+        for j in range(1, len(self.names)):
+            pj = self.parent[j]
+            heads[j] = heads[pj] + G[pj] @ (self.heads[j] - self.heads[pj])
+        return heads
