@@ -22,10 +22,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from studio.truth import ClipTruth  # noqa: E402
-
 from backstretch.exercise import FAULT_CODES, builtin_exercise  # noqa: E402
 from backstretch.pipeline import analyze_source, open_source  # noqa: E402
+from studio.truth import ClipTruth  # noqa: E402
 
 RENDERED = ROOT / "benchmarks" / "data" / "rendered"
 REAL = [

@@ -18,8 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.builders import run, run_live
-
 from backstretch.exercise import FAULT_CODES, builtin_exercise
 from backstretch.pose.synthetic import (
     NON_STRETCH,
@@ -29,6 +27,7 @@ from backstretch.pose.synthetic import (
     non_stretch_script,
     stretch_script,
 )
+from tests.builders import run, run_live
 
 BODIES = {
     "average": Body(),

@@ -131,12 +131,17 @@ class AnnyBody:
         own: dict[str, np.ndarray] = {}
         # legs: stance (abduction about the forward axis) and knee bend (squats)
         for side, sign in (("L", 1.0), ("R", -1.0)):
-            half = self.heads[self.idx[f"upperleg01.{side}"]][0]
-            spread = math.degrees(math.atan2(p.stance / 2 - abs(half), 0.85)) * sign
-            thigh = rot(FORWARD, -spread) @ rot(LEFT, -0.6 * p.knee_flex)
+            hip = self.heads[self.idx[f"upperleg01.{side}"]]
+            ankle = self.heads[self.idx[f"foot.{side}"]]
+            drop = hip[2] - ankle[2]
+            rest = math.atan2(abs(ankle[0]) - abs(hip[0]), drop)  # anny's legs stand a little apart
+            want = math.atan2(p.stance / 2 - abs(hip[0]), drop)
+            spread = math.degrees(want - rest) * sign
+            # (a positive turn about FORWARD swings a leg towards +X, the body's left)
+            thigh = rot(FORWARD, spread) @ rot(LEFT, -0.6 * p.knee_flex)
             own[f"upperleg01.{side}"] = thigh
             own[f"lowerleg01.{side}"] = thigh @ rot(LEFT, p.knee_flex) if p.knee_flex else thigh
-            own[f"foot.{side}"] = rot(FORWARD, -spread)
+            own[f"foot.{side}"] = rot(FORWARD, spread)
         # trunk: lean at the lumbar spine, rounding spread over the thoracic spine, head nods more
         # (a positive turn about LEFT tips the up axis forward, towards -Y)
         lean = rot(LEFT, p.lean) @ rot(FORWARD, -p.side_lean)

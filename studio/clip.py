@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from tests.builders import limits_for
 
 from backstretch.exercise import builtin_exercise
 from backstretch.pose.synthetic import Body, Script, non_stretch_script, stretch_script
@@ -18,6 +17,7 @@ from studio.body import AnnyBody, Colours
 from studio.render import Mp4Writer, Renderer
 from studio.scenario import Scenario
 from studio.truth import ClipTruth, RepTruth
+from tests.builders import limits_for
 
 CSV_FIELDS = ("t", "phase", "elevation", "elbow_flex", "hand_gap", "rounding", "lean",
               "side_lean", "stance", "knee_flex", "wobble")  # fmt: skip

@@ -10,14 +10,19 @@ from backstretch.pose.synthetic import FormLimits, Performer
 
 
 def limits_for(ex: Exercise) -> FormLimits:
-    """The good-form limits of an exercise, in the synthetic body's terms."""
+    """The good-form limits of an exercise, in the synthetic body's terms.
+
+    Rounding and the hand gap are judged on the true pose with the body-terms limits (7 deg of
+    upper-back flexion, hands 0.4 torso lengths apart): the exercise's thresholds for those two
+    are calibrated to what the pose model reads from pixels, a different scale."""
     f = ex.faults
+    body_terms = FormLimits()
     return FormLimits(
         min_elevation=f.arms_too_low.min_deg,
         max_elevation=f.arms_too_high.max_deg,
         min_straightness=f.elbows_bent.straightness_min,
-        max_hands_gap=f.hands_apart.max_gap,
-        min_rounding=f.no_rounding.min_deg,
+        max_hands_gap=body_terms.max_hands_gap,
+        min_rounding=body_terms.min_rounding,
         min_stance=f.stance_too_narrow.min_width,
         max_stance=f.stance_too_wide.max_width,
         max_lean=f.trunk_leaning.max_forward_deg,

@@ -79,3 +79,13 @@ def db_url(request, tmp_path) -> str:
         pytest.skip("no PostgreSQL: export BACKSTRETCH_TEST_PG=$(.ci/postgres)")
     _reset_pg(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def sample_poses(ex, tmp_path_factory) -> Path:
+    """The built-in sample video's poses, found once by MediaPipe and recorded (fast input)."""
+    from backstretch.pipeline import analyze_source, open_source
+
+    path = tmp_path_factory.mktemp("sample") / "sample.jsonl.gz"
+    analyze_source(open_source(None), ex, save_landmarks=path)
+    return path

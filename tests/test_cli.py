@@ -52,8 +52,8 @@ def test_sample_writes_json_html_and_annotated_video(capsys, tmp_path):
     assert "score" in out and "Set complete" in out
 
 
-def test_json_to_stdout_is_pure_json(capsys):
-    code, out, _ = run(capsys, "analyze", "--sample", "--json", "-")
+def test_json_to_stdout_is_pure_json(capsys, sample_poses):
+    code, out, _ = run(capsys, "analyze", str(sample_poses), "--json", "-")
     assert code == 0
     assert json.loads(out)["summary"]["rep_count"] == 2
 

@@ -9,10 +9,10 @@ from PIL import Image
 from tests.test_cli import run
 
 
-def test_saved_analyses_build_a_history_with_a_growing_target(capsys, tmp_path):
+def test_saved_analyses_build_a_history_with_a_growing_target(capsys, tmp_path, sample_poses):
     db = tmp_path / "me.db"
     for _ in range(2):
-        code, _, err = run(capsys, "analyze", "--sample", "--save", "--db", str(db), "-q")
+        code, _, err = run(capsys, "analyze", str(sample_poses), "--save", "--db", str(db), "-q")
         assert code == 0, err
     code, out, err = run(
         capsys, "history", "--db", str(db), "--json", "--plot", str(tmp_path / "p.png")
@@ -26,29 +26,29 @@ def test_saved_analyses_build_a_history_with_a_growing_target(capsys, tmp_path):
     code, out, _ = run(capsys, "history", "--db", str(db))
     assert code == 0 and "Next hold target: 20 s" in out and "Streak: 1 day" in out
     # the third analysis is judged against the new target, and says so
-    code, out, _ = run(capsys, "analyze", "--sample", "--save", "--db", str(db))
+    code, out, _ = run(capsys, "analyze", str(sample_poses), "--save", "--db", str(db))
     assert code == 0 and "hold target 20 s" in " ".join(out.split())
 
 
-def test_with_landmarks_keeps_the_poses(capsys, tmp_path):
+def test_with_landmarks_keeps_the_poses(capsys, tmp_path, sample_poses):
     from backstretch.store import Store
 
     db = tmp_path / "me.db"
     code, _, err = run(
-        capsys, "analyze", "--sample", "--save", "--with-landmarks", "--db", str(db), "-q"
+        capsys, "analyze", str(sample_poses), "--save", "--with-landmarks", "--db", str(db), "-q"
     )
     assert code == 0, err
     with Store(str(db)) as store:
         (s,) = store.sessions()
         data = store.landmarks(s.id)
     assert data is not None and data[:2] == b"\x1f\x8b"  # gzip
-    code, _, err = run(capsys, "analyze", "--sample", "--with-landmarks", "--db", str(db))
+    code, _, err = run(capsys, "analyze", str(sample_poses), "--with-landmarks", "--db", str(db))
     assert code == 2 and "--save" in err
 
 
-def test_export_json_and_csv(capsys, tmp_path, monkeypatch):
+def test_export_json_and_csv(capsys, tmp_path, monkeypatch, sample_poses):
     monkeypatch.setenv("BACKSTRETCH_DB", str(tmp_path / "env.db"))
-    assert run(capsys, "analyze", "--sample", "--save", "-q")[0] == 0
+    assert run(capsys, "analyze", str(sample_poses), "--save", "-q")[0] == 0
     code, out, _ = run(capsys, "export", "--format", "json")
     doc = json.loads(out)
     assert doc["export_version"] == 1 and len(doc["sessions"][0]["reps"]) == 2
@@ -73,12 +73,12 @@ def test_remind_writes_a_daily_calendar_event(capsys, tmp_path):
     assert code == 2 and "HH:MM" in err
 
 
-def test_bad_databases_give_exit_2_and_stay_untouched(capsys, tmp_path):
+def test_bad_databases_give_exit_2_and_stay_untouched(capsys, tmp_path, sample_poses):
     bad = tmp_path / "notes.db"
     bad.write_text("not a database")
     for args in (
         ["history"],
-        ["analyze", "--sample", "--save"],
+        ["analyze", str(sample_poses), "--save"],
         ["export"],
         ["serve", "--no-browser"],
     ):

@@ -117,7 +117,8 @@ def analyze(
         ),
     ] = None,
     sample: Annotated[
-        bool, typer.Option("--sample", help="Analyse the built-in sample (a synthetic person).")
+        bool,
+        typer.Option("--sample", help="Analyse the built-in sample video (a rendered person)."),
     ] = False,
     json_out: Annotated[
         str | None, typer.Option("--json", help="Write the JSON report here ('-' for stdout).")
@@ -161,7 +162,7 @@ def analyze(
     to_stdout = json_out == "-"
     out = Console(stderr=to_stdout, quiet=quiet)
     source = open_source(video, stride=stride)
-    label = "sample (synthetic)" if video is None else str(video)
+    label = "the built-in sample" if video is None else str(video)
     tmp = None
     if with_landmarks and landmarks is None:
         import tempfile

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from backstretch.analysis.engine import Analysis, analyze_frames
 from backstretch.exercise.schema import Exercise
 from backstretch.pose.base import PoseEstimator
 from backstretch.pose.replay import LandmarkWriter, is_landmark_file, open_recording
-from backstretch.pose.synthetic import Camera, Performer, stretch_script
 from backstretch.pose.video import VideoReader
 from backstretch.types import PoseFrame, VideoInfo
 
@@ -28,9 +28,10 @@ class Source:
     total: int
 
 
-def sample_performer() -> Performer:
-    """The built-in sample: a synthetic person doing 2 clean repetitions, camera at 45 deg."""
-    return Performer(stretch_script(2, 16.0, name="sample"), camera=Camera(yaw=45.0), seed=7)
+def sample_video() -> Path:
+    """The built-in sample: a rendered person doing 2 clean repetitions, camera at 45 deg
+    (made by the rendering studio, ``studio/scenarios/sample.toml``)."""
+    return Path(str(files("backstretch") / "data" / "sample.mp4"))
 
 
 def open_source(
@@ -40,10 +41,7 @@ def open_source(
     estimator: Callable[[], PoseEstimator] | None = None,
 ) -> Source:
     """Open a video (poses by MediaPipe), a landmark recording, or the sample (``None``)."""
-    if path is None:
-        perf = sample_performer()
-        return Source(perf.info, perf.frames(), None, perf.info.frames)
-    p = Path(path)
+    p = sample_video() if path is None else Path(path)
     if is_landmark_file(p):
         rec = open_recording(p)
         return Source(rec.info, rec.frames(), None, rec.info.frames)

@@ -29,7 +29,7 @@ _NEEDS = {
     "elbows_bent": ("straightness", "shoulders, elbows and wrists"),
     "arms_too_low": ("elevation", "shoulders and wrists"),
     "arms_too_high": ("elevation", "shoulders and wrists"),
-    "hands_apart": ("hands_gap", "both wrists"),
+    "hands_apart": ("hands_gap_2d", "both wrists"),
     "no_rounding": ("rounding_raw", "ears and shoulders"),
     "stance_too_narrow": ("stance", "both ankles"),
     "stance_too_wide": ("stance", "both ankles"),
@@ -95,7 +95,7 @@ def frame_flags(
     if "arms_too_high" in active:
         flags["arms_too_high"] = _gt(f.elevation, r.arms_too_high.max_deg)
     if "hands_apart" in active:
-        flags["hands_apart"] = _gt(f.hands_gap, r.hands_apart.max_gap)
+        flags["hands_apart"] = _gt(f.hands_gap_2d, r.hands_apart.max_gap)
     if "no_rounding" in active:
         flags["no_rounding"] = _lt(rounding, r.no_rounding.min_deg)
     if "stance_too_narrow" in active:

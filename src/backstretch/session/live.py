@@ -34,7 +34,7 @@ from backstretch.types import PoseFrame, PoseSeries
 LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
 SMOOTHED = (
-    "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "stance",
+    "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
     "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
@@ -266,8 +266,10 @@ class LiveSession:
             if f is not None:
                 vis = f.extra.get("key_visibility", 0.0)
                 log.vis.append(vis)
-                if np.isfinite(f.shake[-1]):
-                    log.shake.append(float(f.shake[-1]))
+                # the middle of the window: the band-pass is unreliable at its ends
+                mid = float(f.shake[len(f) // 2])
+                if np.isfinite(mid):
+                    log.shake.append(mid)
         if phase is Phase.POSITION and ep is not None:
             self._hold(t, dt, f, ep, active, state)
             if log.hold_s > 0 and len(steps) > 1:

@@ -43,7 +43,8 @@ class Features:
     straightness: FloatArray  # shoulder-wrist / (upper + fore arm), worst seen arm
     elbow_2d: FloatArray  # elbow angle in the picture, deg, NaN where the arm is foreshortened
     arm_2d_length: FloatArray  # picture length of the arm / its true length, best seen arm
-    hands_gap: FloatArray  # wrist distance / torso length
+    hands_gap: FloatArray  # wrist distance / torso length (3-D)
+    hands_gap_2d: FloatArray  # wrist distance in the picture / torso there, undone for the turn
     stance: FloatArray  # ankle distance / torso length
     standing: FloatArray  # hip-to-ankle height / torso length
     trunk_forward: FloatArray  # trunk incline, deg, + forward
@@ -174,6 +175,11 @@ def compute_features(
     shake = moving_rms(zero_phase_bandpass(hand_pos, fs, *SHAKE_BAND_HZ), fs, 1.0)
     elevation_speed = derivative(t, elevation, 1)
     yaw = np.degrees(np.arccos(np.clip(np.abs(forward[:, 2]), 0.0, 1.0)))
+    # Side by side hands are seen best in the picture (a monocular depth guess is poor); the
+    # sideways gap shrinks with the body's turn, so it is divided by cos(yaw) (at most x2.5).
+    turn = max(float(np.cos(np.radians(_nanmedian(yaw, 0.0)))), 0.4)
+    wrist_2d = norm(pt(L.LEFT_WRIST, p2v) - pt(L.RIGHT_WRIST, p2v))
+    hands_gap_2d = wrist_2d / max(torso_2d, 1e-6) / turn
 
     return Features(
         t=t,
@@ -183,6 +189,7 @@ def compute_features(
         elbow_2d=_least_foreshortened(elbow_2d, l2s),
         arm_2d_length=arm_2d,
         hands_gap=hands_gap,
+        hands_gap_2d=hands_gap_2d,
         stance=stance,
         standing=standing,
         trunk_forward=trunk_forward,

@@ -81,9 +81,13 @@ class Body:
         sh_mid = pivot + half * tilt(up, upper_tilt, p.side_lean)
         sh_mid = sh_mid + tilt(np.array([0.0, 0.0, 0.025 * h * p.rounding / 20.0]), p.lean)
         lat = tilt(np.array([1.0, 0.0, 0.0]), 0.0, p.side_lean)
+        # raising the arms forward draws the shoulder blades and shoulder points forward (about
+        # 2 cm); the head stays, so the neck line reads less forward (as MediaPipe sees people)
+        lift = float(np.clip((p.elevation - 20.0) / 60.0, 0.0, 1.0))
+        protract = tilt(np.array([0.0, 0.0, 0.012 * h * lift * lift * (3 - 2 * lift)]), p.lean)
         sw = self.shoulder_width * h / 2 * (1.0 - 0.1 * min(p.rounding, 30.0) / 30.0)
-        out[L.LEFT_SHOULDER] = sh_mid + sw * lat
-        out[L.RIGHT_SHOULDER] = sh_mid - sw * lat
+        out[L.LEFT_SHOULDER] = sh_mid + protract + sw * lat
+        out[L.RIGHT_SHOULDER] = sh_mid + protract - sw * lat
 
         # head: follows the upper back, and nods a little more when rounding
         head_tilt = upper_tilt + 0.5 * p.rounding
