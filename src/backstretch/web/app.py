@@ -27,6 +27,7 @@ from starlette.datastructures import UploadFile
 from backstretch import __version__
 from backstretch.errors import InputError
 from backstretch.exercise.schema import Exercise
+from backstretch.pipeline import sample_video
 from backstretch.pose.base import PoseEstimator
 from backstretch.store import Store
 from backstretch.store.charts import history_png
@@ -78,6 +79,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/sample.mp4", include_in_schema=False)
+    async def sample() -> FileResponse:
+        """The built-in sample clip: the page can coach it instead of a camera (demo)."""
+        return FileResponse(sample_video(), media_type="video/mp4")
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:

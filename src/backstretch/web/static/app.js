@@ -40,6 +40,7 @@ async function init() {
   $("pain-rating").addEventListener("input", () => { $("pain-value").textContent = $("pain-rating").value; });
   $("pain-form").addEventListener("submit", submitPain);
   $("mute").addEventListener("click", toggleMute);
+  $("demo").addEventListener("click", useSample);
   $("save").addEventListener("click", save);
   $("discard").addEventListener("click", discard);
   $("download").addEventListener("click", downloadSummary);
@@ -72,6 +73,19 @@ async function startCamera() {
     $("camera-msg").textContent =
       `No camera (${err.message || err.name}). You can still analyse a recorded video in the other tab.`;
   }
+}
+
+function useSample() {
+  // The built-in sample clip plays as the "camera": the same frames-to-coach path as a webcam.
+  const video = $("video");
+  if (video.srcObject) video.srcObject.getTracks().forEach((t) => t.stop());
+  video.srcObject = null;
+  video.src = "/sample.mp4";
+  video.loop = true;
+  video.muted = true;
+  video.play();
+  $("camera-msg").hidden = true;
+  $("demo").hidden = true;
 }
 
 function connect() {
