@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,12 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from backstretch import __version__
-from backstretch.analysis.model import Rep, Report
+from backstretch.analysis.model import Report
 from backstretch.errors import BackstretchError, InputError
 from backstretch.exercise import Exercise, load_exercise
-
-if TYPE_CHECKING:
-    from backstretch.store.progress import History
 
 app = typer.Typer(
     add_completion=False,
@@ -243,6 +240,8 @@ def history(
     if json_out:
         typer.echo(json.dumps(h.as_dict(), indent=2))
         return
+    from backstretch.tui import history_table, progress_panel
+
     c = Console()
     if not h.sessions:
         c.print(f"No sessions yet in {store.where}. Try `backstretch serve`, "
@@ -252,56 +251,6 @@ def history(
         c.print(progress_panel(h))
     if plot is not None:
         c.print(f"Charts: {plot}")
-
-
-def history_table(h: History, limit: int) -> Table:
-    from backstretch.store.progress import local_day
-
-    t = Table(title=f"Recent sessions ({min(limit, len(h.sessions))} of {len(h.sessions)})")
-    for col in ("date", "kind", "reps", "completed", "best hold", "target", "score", "notes"):
-        t.add_column(col, justify="right" if col not in ("date", "kind", "notes") else "left")
-    for s in h.sessions[-limit:]:
-        notes = []
-        if not s.finished:
-            notes.append("cut off")
-        if s.pain_stop or s.pains:
-            notes.append("pain " + ", ".join(f"{p.rating}/10 {p.location}" for p in s.pains))
-        if not s.verified:
-            notes.append("unverified")
-        if s.fault_codes:
-            notes.append(", ".join(s.fault_codes))
-        t.add_row(
-            local_day(s.started_at).isoformat(),
-            s.kind,
-            str(len(s.reps)),
-            str(sum(r.completed for r in s.reps)),
-            f"{s.best_hold_s:.1f} s",
-            f"{s.hold_target_s:.0f} s",
-            "-" if s.score is None else str(s.score),
-            "; ".join(notes),
-        )
-    return t
-
-
-def progress_panel(h: History) -> Panel:
-    weeks = " ".join(str(n) for _, n in h.per_week)
-    lines = [
-        f"Streak: {h.streak_days} day(s) in a row",
-        f"Sessions per week (last {len(h.per_week)}, oldest first): {weeks}",
-        f"Completed repetitions: {h.completed_reps}",
-        f"Hold trend: {_trend(h.hold_trend_s, 's')}   Reach trend: {_trend(h.reach_trend, '')}",
-        f"Next hold target: {h.plan.hold_target_s:.0f} s"
-        f" ({h.plan.clean_in_a_row} clean session(s) in a row)",
-        *h.plan.advice,
-    ]
-    style = "red" if h.plan.stop_and_see_professional or h.plan.lighter else "green"
-    return Panel("\n".join(lines), title="Progress", border_style=style)
-
-
-def _trend(v: float | None, unit: str) -> str:
-    if v is None:
-        return "not enough sessions"
-    return f"{v:+.2f}{(' ' + unit) if unit else ''} per session"
 
 
 @app.command()
@@ -436,49 +385,16 @@ def guide(
     exercise: ExerciseOpt = None,
 ) -> None:
     """Guided practice without a camera: timed steps, cues and a breathing pace."""
-    from backstretch.session.guide import GuideMachine
     from backstretch.store import Store
-    from backstretch.store.progress import plan, with_hold_target
-    from backstretch.tui import Voice, ask_pain, run_guide
+    from backstretch.tui import guided_session
 
     ex = load_exercise(exercise)
     store = None if no_store else Store(db)
-    advice: list[str] = []
-    target = ex.targets.hold_s
-    if store is not None:
-        p = plan(store.sessions(exercise=ex.id), ex)
-        target, advice = p.hold_target_s, p.advice
-    ex = with_hold_target(ex, hold or target)
-    console = Console()
-    for line in advice:
-        console.print(f"[bold yellow]{line}[/bold yellow]")
-    sid = None
-    if store is not None:
-        sid = store.begin("guided", ex.id, ex.targets.hold_s, verified=False)
-
-    def keep(rep: Rep) -> None:
-        if store is not None and sid is not None:
-            store.add_rep(sid, rep)
-
-    machine = GuideMachine(ex, reps or ex.targets.reps_max, ex.targets.hold_s, on_rep=keep)
-    run_guide(machine, console, Voice(voice), time_scale, full_screen=console.is_terminal)
-    pain = None
-    if machine.ended_by == "pain":
-        pain = ask_pain(console, ex)
-    summary = machine.summary()
-    if store is not None and sid is not None:
-        if pain is not None:
-            store.add_pain(sid, *pain)
-        store.finish(sid, summary, pain_stop=machine.ended_by == "pain")
-    how = {"done": "Session complete", "pain": "Stopped for pain", "quit": "Stopped"}
-    console.print()
-    console.print(
-        f"{how[machine.ended_by or 'quit']}: {len(machine.reps)} repetition(s) held "
-        + ", ".join(f"{r.hold_s:.0f} s" for r in machine.reps)
-    )
-    if sid is not None and store is not None:
-        console.print(f"Saved as unverified session {sid} in {store.where} (no camera watched).")
-        store.close()
+    try:
+        guided_session(ex, store, reps, hold, voice=voice, time_scale=time_scale)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
-"""The terminal side of ``backstretch guide``: draws the GuideMachine with Rich Live, reads
-single keys (space, p, q), speaks cues with espeak-ng when it is installed."""
+"""Terminal screens: ``backstretch guide`` (the GuideMachine drawn with Rich Live, single keys
+space / p / q, cues spoken by espeak-ng when it is installed) and the history tables."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.prompt import IntPrompt, Prompt
+from rich.table import Table
 from rich.text import Text
 
+from backstretch.analysis.model import Rep
 from backstretch.exercise.schema import Exercise
 from backstretch.session.guide import GuideMachine, GuideView
+from backstretch.store import Store
+from backstretch.store.progress import History, local_day, plan, with_hold_target
 
 KEYS = "space: pause / go on    p: stop, it hurts    q: quit"
 
@@ -139,3 +143,92 @@ def ask_pain(console: Console, ex: Exercise) -> tuple[int, str, str]:
     )
     note = Prompt.ask("Anything else (optional)", console=console, default="")
     return rating, areas[where - 1], note
+
+
+def guided_session(
+    ex: Exercise,
+    store: Store | None,
+    reps: int | None,
+    hold: float | None,
+    *,
+    voice: bool,
+    time_scale: float = 1.0,
+) -> None:
+    """A whole guided session: today's target, the run, a pain report, the record."""
+    console = Console()
+    target = ex.targets.hold_s
+    if store is not None:
+        p = plan(store.sessions(exercise=ex.id), ex)
+        target = p.hold_target_s
+        for line in p.advice:
+            console.print(f"[bold yellow]{line}[/bold yellow]")
+    ex = with_hold_target(ex, hold or target)
+    sid = None if store is None else store.begin("guided", ex.id, ex.targets.hold_s, verified=False)
+
+    def keep(rep: Rep) -> None:
+        if store is not None and sid is not None:
+            store.add_rep(sid, rep)
+
+    machine = GuideMachine(ex, reps or ex.targets.reps_max, ex.targets.hold_s, on_rep=keep)
+    run_guide(machine, console, Voice(voice), time_scale, full_screen=console.is_terminal)
+    pain = ask_pain(console, ex) if machine.ended_by == "pain" else None
+    if store is not None and sid is not None:
+        if pain is not None:
+            store.add_pain(sid, *pain)
+        store.finish(sid, machine.summary(), pain_stop=machine.ended_by == "pain")
+    how = {"done": "Session complete", "pain": "Stopped for pain", "quit": "Stopped"}
+    console.print()
+    console.print(
+        f"{how[machine.ended_by or 'quit']}: {len(machine.reps)} repetition(s) held "
+        + ", ".join(f"{r.hold_s:.0f} s" for r in machine.reps)
+    )
+    if sid is not None and store is not None:
+        console.print(f"Saved as unverified session {sid} in {store.where} (no camera watched).")
+
+
+def history_table(h: History, limit: int) -> Table:
+    t = Table(title=f"Recent sessions ({min(limit, len(h.sessions))} of {len(h.sessions)})")
+    for col in ("date", "kind", "reps", "completed", "best hold", "target", "score", "notes"):
+        t.add_column(col, justify="right" if col not in ("date", "kind", "notes") else "left")
+    for s in h.sessions[-limit:]:
+        notes = []
+        if not s.finished:
+            notes.append("cut off")
+        if s.pain_stop or s.pains:
+            notes.append("pain " + ", ".join(f"{p.rating}/10 {p.location}" for p in s.pains))
+        if not s.verified:
+            notes.append("unverified")
+        if s.fault_codes:
+            notes.append(", ".join(s.fault_codes))
+        t.add_row(
+            local_day(s.started_at).isoformat(),
+            s.kind,
+            str(len(s.reps)),
+            str(sum(r.completed for r in s.reps)),
+            f"{s.best_hold_s:.1f} s",
+            f"{s.hold_target_s:.0f} s",
+            "-" if s.score is None else str(s.score),
+            "; ".join(notes),
+        )
+    return t
+
+
+def progress_panel(h: History) -> Panel:
+    weeks = " ".join(str(n) for _, n in h.per_week)
+    lines = [
+        f"Streak: {h.streak_days} day(s) in a row",
+        f"Sessions per week (last {len(h.per_week)}, oldest first): {weeks}",
+        f"Completed repetitions: {h.completed_reps}",
+        f"Hold trend: {_trend(h.hold_trend_s, 's')}   Reach trend: {_trend(h.reach_trend, '')}",
+        f"Next hold target: {h.plan.hold_target_s:.0f} s"
+        f" ({h.plan.clean_in_a_row} clean session(s) in a row)",
+        *h.plan.advice,
+    ]
+    style = "red" if h.plan.stop_and_see_professional or h.plan.lighter else "green"
+    return Panel("\n".join(lines), title="Progress", border_style=style)
+
+
+def _trend(v: float | None, unit: str) -> str:
+    if v is None:
+        return "not enough sessions"
+    return f"{v:+.2f}{(' ' + unit) if unit else ''} per session"

@@ -13,18 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from backstretch.store.progress import History, local_day, week_start
-
-
-def _local(utc: datetime) -> datetime:
-    from datetime import UTC
-
-    return utc.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
+from backstretch.store.progress import History, local_day, local_time, week_start
 
 
 def history_png(h: History) -> bytes:
     fig, (a1, a2, a3) = plt.subplots(3, 1, figsize=(8, 8.5), constrained_layout=True)
-    reps = [(_local(s.started_at), r) for s in h.sessions for r in s.reps]
+    reps = [(local_time(s.started_at), r) for s in h.sessions for r in s.reps]
     if reps:
         a1.scatter(
             [t for t, _ in reps],
@@ -32,14 +26,16 @@ def history_png(h: History) -> bytes:
             c=["#2e9e4f" if r.completed else "#d98b00" for _, r in reps],
             s=22,
         )
-    targets = [(_local(s.started_at), s.hold_target_s) for s in h.sessions]
+    targets = [(local_time(s.started_at), s.hold_target_s) for s in h.sessions]
     if targets:
         a1.step([t for t, _ in targets], [v for _, v in targets], where="post", color="#555",
                 lw=1, label="hold target")  # fmt: skip
         a1.legend(loc="upper left")
     a1.set_ylabel("hold in good form (s)")
     a1.set_title("Hold per repetition (green: completed)")
-    reach = [(_local(s.started_at), s.best_reach) for s in h.sessions if s.best_reach is not None]
+    reach = [
+        (local_time(s.started_at), s.best_reach) for s in h.sessions if s.best_reach is not None
+    ]
     if reach:
         a2.plot([t for t, _ in reach], [v for _, v in reach], "o-", color="#3b6fb6")
     a2.set_ylabel("best reach (torso lengths)")

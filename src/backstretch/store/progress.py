@@ -17,9 +17,14 @@ from backstretch.exercise.schema import Exercise
 from backstretch.store.repository import StoredSession
 
 
+def local_time(utc: datetime) -> datetime:
+    """A stored (naive UTC) moment in this computer's time zone (naive again, for plotting)."""
+    return utc.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
+
+
 def local_day(utc: datetime) -> date:
     """The calendar day, in this computer's time zone, of a stored (naive UTC) moment."""
-    return utc.replace(tzinfo=UTC).astimezone().date()
+    return local_time(utc).date()
 
 
 def streak(days: list[date], today: date) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -123,8 +123,6 @@ class StoredSession:
         return max((r.peak_reach for r in self.reps), default=None)
 
     def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         d = asdict(self)
         for k in ("started_at", "ended_at"):
             d[k] = d[k].isoformat() + "Z" if d[k] is not None else None

@@ -208,7 +208,6 @@ def create_app(
             app.state.live_busy = False
             conn.close()
 
-    app.state.uploads = uploads
     return app
 
 

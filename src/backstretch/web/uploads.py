@@ -7,12 +7,11 @@ when the analysis ends. Results stay in memory (the last ``keep`` jobs).
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +37,6 @@ class Job:
     error: str | None = None
     summary: dict[str, Any] | None = None
     html: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def public(self) -> dict[str, Any]:
         progress = self.done / self.total if self.total else (1.0 if self.status == "done" else 0.0)
