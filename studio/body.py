@@ -129,7 +129,8 @@ class AnnyBody:
     # -- the pose -----------------------------------------------------------------------------
     def _rotations(self, p: BodyPose, t: float) -> np.ndarray:
         own: dict[str, np.ndarray] = {}
-        # legs: stance (abduction about the forward axis) and knee bend (squats)
+        # legs: stance (abduction about the forward axis), knee bend (squats), a lunge (the left
+        # thigh forward, the right one back)
         for side, sign in (("L", 1.0), ("R", -1.0)):
             hip = self.heads[self.idx[f"upperleg01.{side}"]]
             ankle = self.heads[self.idx[f"foot.{side}"]]
@@ -137,30 +138,36 @@ class AnnyBody:
             rest = math.atan2(abs(ankle[0]) - abs(hip[0]), drop)  # anny's legs stand a little apart
             want = math.atan2(p.stance / 2 - abs(hip[0]), drop)
             spread = math.degrees(want - rest) * sign
+            step = p.lunge * sign
+            flex = p.knee_flex + (1.2 * p.lunge if sign > 0 else 0.4 * p.lunge)
             # (a positive turn about FORWARD swings a leg towards +X, the body's left)
-            thigh = rot(FORWARD, spread) @ rot(LEFT, -0.6 * p.knee_flex)
+            thigh = rot(FORWARD, spread) @ rot(LEFT, -0.6 * flex - step)
             own[f"upperleg01.{side}"] = thigh
-            own[f"lowerleg01.{side}"] = thigh @ rot(LEFT, p.knee_flex) if p.knee_flex else thigh
+            own[f"lowerleg01.{side}"] = thigh @ rot(LEFT, flex) if flex else thigh
             own[f"foot.{side}"] = rot(FORWARD, spread)
-        # trunk: lean at the lumbar spine, rounding spread over the thoracic spine, head nods more
+        # trunk: lean at the lumbar spine, rounding spread over the thoracic spine, a twist of
+        # the upper body, the shoulder blades drawn forward, the head nodded on top
         # (a positive turn about LEFT tips the up axis forward, towards -Y)
         lean = rot(LEFT, p.lean) @ rot(FORWARD, -p.side_lean)
         own["spine05"] = lean
         r = p.rounding
-        own["spine03"] = lean @ rot(LEFT, r / 3)
+        own["spine03"] = lean @ rot(Z, p.twist) @ rot(LEFT, r / 3)
         own["spine02"] = own["spine03"] @ rot(LEFT, r / 3)
         own["spine01"] = own["spine02"] @ rot(LEFT, r / 3)
-        own["neck01"] = own["spine01"] @ rot(LEFT, r / 4)
-        own["neck02"] = own["neck01"] @ rot(LEFT, r / 4)
+        for side, sign in (("L", 1.0), ("R", -1.0)):  # the clavicle turns its outer end forward
+            own[f"clavicle.{side}"] = own["spine01"] @ rot(Z, -sign * 20.0 * p.protraction)
+        own["neck01"] = own["spine01"] @ rot(LEFT, p.head_nod / 2)
+        own["neck02"] = own["neck01"] @ rot(LEFT, p.head_nod / 2)
         G = self._chain(own)
         heads = self._posed_heads(G)
         # arms: aim each wrist like the synthetic body does, a two-bone chain with the elbow bend
-        elev = p.elevation + p.wobble * math.sin(2 * math.pi * 2.5 * t)
-        blend = float(np.clip((elev - 20.0) / 40.0, 0.0, 1.0))
-        blend = blend * blend * (3 - 2 * blend)
+        base = p.elevation + p.wobble * math.sin(2 * math.pi * 2.5 * t)
         sh_l, sh_r = heads[self.idx["upperarm01.L"]], heads[self.idx["upperarm01.R"]]
         mid_x = (sh_l[0] + sh_r[0]) / 2
         for side, sign in (("L", 1.0), ("R", -1.0)):
+            elev = base + (p.elev_diff if sign < 0 else 0.0)
+            blend = float(np.clip((base - 20.0) / 40.0, 0.0, 1.0))
+            blend = blend * blend * (3 - 2 * blend)
             seg = self.seg[side]
             s = heads[self.idx[f"upperarm01.{side}"]]
             a, b = seg["upper_len"], seg["fore_len"]
@@ -173,6 +180,8 @@ class AnnyBody:
             scale = min(1.0, math.sqrt(0.995 / max(dx * dx + dz * dz, 1e-9)))
             dx, dz = dx * scale, dz * scale
             d = np.array([dx, 0.0, dz]) + FORWARD * math.sqrt(max(0.0, 1 - dx * dx - dz * dz))
+            if p.abduction:  # the raise turned outwards
+                d = rot(Z, sign * p.abduction) @ d
             w = s + reach * d
             cos_alpha = (a * a + reach * reach - b * b) / (2 * a * reach)
             alpha = math.acos(float(np.clip(cos_alpha, -1.0, 1.0)))
@@ -185,7 +194,10 @@ class AnnyBody:
             own[f"upperarm01.{side}"] = upper
             own[f"lowerarm01.{side}"] = fore
             own[f"wrist.{side}"] = fore
-        return self._chain(own)
+        G = self._chain(own)
+        if p.body_lean:  # the whole body tips forward (the feet are put back on the floor)
+            G = rot(LEFT, p.body_lean) @ G
+        return G
 
     def _chain(self, own: dict[str, np.ndarray]) -> np.ndarray:
         G = np.tile(np.eye(3), (len(self.names), 1, 1))

@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import csv
-import math
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from backstretch.exercise import builtin_exercise
-from backstretch.pose.synthetic import Body, Script, non_stretch_script, stretch_script
+from backstretch.pose.synthetic import (
+    POSE_FIELDS,
+    Body,
+    Script,
+    Style,
+    non_stretch_script,
+    stretch_script,
+)
 from studio.body import AnnyBody, Colours
 from studio.render import Mp4Writer, Renderer
 from studio.scenario import Scenario
 from studio.truth import ClipTruth, RepTruth
 from tests.builders import limits_for
 
-CSV_FIELDS = ("t", "phase", "elevation", "elbow_flex", "hand_gap", "rounding", "lean",
-              "side_lean", "stance", "knee_flex", "wobble")  # fmt: skip
+CSV_FIELDS = ("t", "phase", *POSE_FIELDS)
 
 
 def build_script(sc: Scenario) -> Script:
     s = sc.script
     if s.kind == "non_stretch":
-        return non_stretch_script(s.movement)
+        return non_stretch_script(s.movement, sway=s.style.sway)
     faults = {int(k): v for k, v in s.faults.items()}
     return stretch_script(s.reps, s.hold_s, faults=faults, lead_s=s.lead_s, rest_s=s.rest_s,
-                          name=sc.name)  # fmt: skip
+                          name=sc.name, style=Style(**s.style.model_dump()),
+                          severity=s.severity)  # fmt: skip
 
 
 def truth_body(body: AnnyBody) -> Body:
@@ -52,10 +57,12 @@ def render_clip(sc: Scenario, out: Path, anny_body: AnnyBody | None = None) -> C
     body = anny_body or AnnyBody(sc.body.model_dump(), Colours(**sc.colours.model_dump()))
     cam = sc.camera
     renderer = Renderer(cam.width, cam.height_px, yaw_deg=cam.yaw, distance=cam.distance,
-                        cam_height=cam.height, vfov_deg=cam.vfov, background=sc.scene.background,
-                        floor=sc.scene.floor, light=sc.scene.light)  # fmt: skip
+                        cam_height=cam.height, vfov_deg=cam.vfov, aim=cam.aim,
+                        background=sc.scene.background, floor=sc.scene.floor,
+                        light=sc.scene.light, clutter=sc.scene.clutter,
+                        seed=sc.scene.seed)  # fmt: skip
     video = out / f"{sc.name}.mp4"
-    writer = Mp4Writer(video, cam.width, cam.height_px, cam.fps)
+    writer = Mp4Writer(video, cam.width, cam.height_px, cam.fps, codec=cam.codec)
     n = round(script.duration * cam.fps)
     rows = []
     started = time.monotonic()
@@ -63,10 +70,6 @@ def render_clip(sc: Scenario, out: Path, anny_body: AnnyBody | None = None) -> C
         for k in range(n):
             t = k / cam.fps
             pose, phase = script.pose_at(t)
-            if sc.script.breathing and pose.elevation > 40:  # as the synthetic performer breathes
-                breath = math.sin(2 * math.pi * t / 10.0)
-                pose = replace(pose, rounding=pose.rounding + 1.5 * breath,
-                               elevation=pose.elevation + 1.0 * breath)  # fmt: skip
             writer.write(renderer.frame(body.vertices(pose, t), body.faces, body.colours))
             rows.append([round(t, 4), phase, *(round(getattr(pose, f), 3) for f in CSV_FIELDS[2:])])
             if k % 50 == 0:
@@ -109,7 +112,9 @@ def clip_truth(sc: Scenario, script: Script, body: AnnyBody, frames: int) -> Cli
         name=sc.name, split=sc.split, kind=sc.script.kind, video=f"{sc.name}.mp4", fps=fps,
         frames=frames, width=sc.camera.width, height=sc.camera.height_px,
         duration_s=round(frames / fps, 3), camera_yaw_deg=sc.camera.yaw, view=raw["view"],
-        body=sc.body.model_dump(), reps=reps, rep_count=len(reps),
+        body=sc.body.model_dump(), family=sc.script.family,
+        style=sc.script.style.model_dump() if sc.script.kind == "stretch" else {},
+        movement=sc.script.movement, camera=sc.camera.model_dump(), reps=reps, rep_count=len(reps),
         completed_count=sum(not r.faults for r in reps),
         fault_codes=sorted({c for r in reps for c in r.faults}),
     )  # fmt: skip

@@ -39,6 +39,9 @@ class Renderer:
         background: tuple[int, int, int],
         floor: tuple[int, int, int],
         light: float,
+        aim: float = 0.95,
+        clutter: int = 0,
+        seed: int = 0,
     ) -> None:
         import pyrender
         import trimesh
@@ -49,7 +52,7 @@ class Renderer:
         # the person turns yaw degrees away from the camera: the camera sits on a circle
         y = math.radians(yaw_deg)
         eye = np.array([distance * math.sin(y), -distance * math.cos(y), cam_height])
-        target = np.array([0.0, 0.0, 0.95])
+        target = np.array([0.0, 0.0, aim])
         pose = look_at(eye, target, np.array([0.0, 0.0, 1.0]))
         cam = pyrender.PerspectiveCamera(yfov=math.radians(vfov_deg), aspectRatio=width / height)
         self.scene.add(cam, pose=pose)
@@ -61,8 +64,35 @@ class Renderer:
         plane.apply_translation([0.0, 0.0, -0.011])
         plane.visual.vertex_colors = np.tile([*floor, 255], (len(plane.vertices), 1))
         self.scene.add(pyrender.Mesh.from_trimesh(plane, smooth=False))
+        if clutter:
+            self._clutter(clutter, eye, seed)
         self.r = pyrender.OffscreenRenderer(width, height)
         self._node = None
+
+    def _clutter(self, n: int, eye: np.ndarray, seed: int) -> None:
+        """A wall behind the person and ``n`` boxes of random size and colour (furniture,
+        shelves, a door): a busy background that the pose model must look past."""
+        rng = np.random.default_rng(seed)
+        back = -eye[:2] / np.linalg.norm(eye[:2])  # from the person away from the camera
+        side = np.array([-back[1], back[0]])
+        wall = self.trimesh.creation.box(extents=[6.0, 0.05, 3.0])
+        angle = math.atan2(back[1], back[0]) - math.pi / 2
+        turn = self.trimesh.transformations.rotation_matrix(angle, [0, 0, 1])
+        wall.apply_transform(turn)
+        wall.apply_translation([*(back * 2.2), 1.5])
+        wall.visual.vertex_colors = np.tile([*rng.integers(90, 240, 3), 255], (len(wall.vertices), 1))
+        self.scene.add(self.pyrender.Mesh.from_trimesh(wall, smooth=False))
+        for _ in range(n):
+            ext = rng.uniform([0.2, 0.2, 0.2], [0.9, 0.5, 1.9])
+            box = self.trimesh.creation.box(extents=ext)
+            box.apply_transform(turn)
+            pos = back * rng.uniform(1.0, 2.0) + side * rng.uniform(-2.0, 2.0)
+            if abs(float(pos @ side)) < 0.5:  # keep the person's outline free
+                pos = pos + side * np.sign(float(pos @ side) or 1.0) * 0.6
+            box.apply_translation([*pos, ext[2] / 2])
+            colour = [*rng.integers(20, 250, 3), 255]
+            box.visual.vertex_colors = np.tile(colour, (len(box.vertices), 1))
+            self.scene.add(self.pyrender.Mesh.from_trimesh(box, smooth=False))
 
     def frame(self, vertices: np.ndarray, faces: np.ndarray, colours: np.ndarray) -> np.ndarray:
         mesh = self.trimesh.Trimesh(vertices, faces, vertex_colors=colours, process=False)
@@ -77,16 +107,25 @@ class Renderer:
         self.r.delete()
 
 
-class Mp4Writer:
-    """Frames (RGB uint8) piped to ffmpeg's libx264: small files any player reads."""
+#: ffmpeg encoder options per codec: H.264 (phones), MPEG-4 part 2 ("mp4v", old cameras and
+#: OpenCV's default writer), VP9 (browsers' recordings); all in an MP4 container.
+CODECS = {
+    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "28"],
+    "mp4v": ["-c:v", "mpeg4", "-q:v", "6"],
+    "vp9": ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "40", "-row-mt", "1", "-deadline", "good",
+            "-cpu-used", "4"],
+}  # fmt: skip
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, crf: int = 28) -> None:
+
+class Mp4Writer:
+    """Frames (RGB uint8) piped to ffmpeg: small files any player reads."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float, codec: str = "h264") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.p = subprocess.Popen(
             ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-             "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-", "-an", "-c:v", "libx264",
-             "-preset", "medium", "-crf", str(crf), "-pix_fmt", "yuv420p", "-movflags",
-             "+faststart", str(path)],
+             "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-", "-an", *CODECS[codec],
+             "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)],
             stdin=subprocess.PIPE,
         )  # fmt: skip
 

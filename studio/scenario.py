@@ -38,6 +38,8 @@ class SceneSpec(_S):
     background: Colour = (200, 205, 210)
     floor: Colour = (150, 140, 130)
     light: float = Field(1.0, gt=0, le=3)
+    clutter: int = Field(0, ge=0, le=20, description="furniture-like boxes behind the person")
+    seed: int = 0
 
 
 class CameraSpec(_S):
@@ -45,9 +47,25 @@ class CameraSpec(_S):
     distance: float = Field(2.6, gt=0.5, le=10)
     height: float = Field(1.1, gt=0, le=3, description="camera height above the floor, m")
     vfov: float = Field(50.0, gt=10, le=120)
+    aim: float = Field(0.95, ge=0, le=2, description="height the camera looks at, m (its tilt)")
     fps: float = Field(15.0, gt=0, le=60)
     width: int = Field(640, gt=0, le=1920)
     height_px: int = Field(480, gt=0, le=1920)
+    codec: Literal["h264", "mp4v", "vp9"] = "h264"
+
+
+class StyleSpec(_S):
+    """How the stretch is performed (``backstretch.pose.synthetic.Style``)."""
+
+    head: Literal["bowed", "neutral", "tucked"] = "bowed"
+    lead: Literal["flexion", "protraction", "mixed"] = "flexion"
+    amount: float = Field(1.0, ge=0.5, le=1.6)
+    elevation: float = Field(85.0, ge=60, le=110)
+    elbow_flex: float = Field(0.0, ge=0, le=30)
+    hand_gap: float = Field(0.06, ge=0, le=0.15)
+    tempo: float = Field(1.0, ge=0.5, le=2.0)
+    sway: float = Field(0.0, ge=0, le=4)
+    breathing: float = Field(1.0, ge=0, le=2)
 
 
 class ScriptSpec(_S):
@@ -60,7 +78,11 @@ class ScriptSpec(_S):
     movement: str = Field("", description="non_stretch: front_raises, squats_arms_forward, ...")
     lead_s: float = 2.5
     rest_s: float = 3.0
-    breathing: bool = True
+    severity: dict[str, float] = Field(
+        default_factory=dict, description="how a fault is acted out, e.g. elbow_flex = 80"
+    )
+    style: StyleSpec = StyleSpec()
+    family: str = Field("", description="the style family (splits are drawn by family)")
 
 
 class Scenario(_S):

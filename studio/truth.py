@@ -59,6 +59,10 @@ class ClipTruth(_M):
     camera_yaw_deg: float = Field(ge=0, le=90)
     view: Literal["front", "oblique", "side"]
     body: dict[str, float]
+    family: str = ""
+    style: dict[str, float | str] = Field(default_factory=dict)
+    movement: str = ""
+    camera: dict[str, float | int | str] = Field(default_factory=dict)
     reps: list[RepTruth]
     rep_count: int = Field(ge=0)
     completed_count: int = Field(ge=0)

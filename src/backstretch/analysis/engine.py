@@ -7,19 +7,29 @@ each repetition is judged.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from backstretch.analysis.envelope import in_envelope, why_not
 from backstretch.analysis.faults import (
+    FRAME_RULES,
     active_checks,
     camera_view,
-    fault_record,
     frame_flags,
-    intervals,
+    frame_seen,
 )
-from backstretch.analysis.model import Fault, Rep, Report, VideoFacts
+from backstretch.analysis.judge import (
+    FormJudge,
+    RestBaseline,
+    build_rep,
+    event_faults,
+    hold_timing,
+    rounding_of,
+)
+from backstretch.analysis.model import Rep, Report, SkippedCheck, VideoFacts
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
 from backstretch.analysis.report_text import warnings_for
 from backstretch.analysis.scoring import summarize
@@ -28,6 +38,10 @@ from backstretch.exercise.schema import Exercise
 from backstretch.signal.features import Features, compute_features
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
 
+NO_REST = (
+    "the recording shows no moment standing with the arms down, so the rounding has no "
+    "resting posture to be measured against"
+)
 KEY_POINTS = [
     int(m)
     for m in (
@@ -47,7 +61,7 @@ class Timeline:
     hold_clock: np.ndarray  # seconds held in good form so far in the current repetition
     rep: np.ndarray  # 1-based repetition number, 0 outside repetitions
     faults: list[list[str]]  # fault codes reported in each frame
-    rounding: np.ndarray  # upper-back rounding against the person's rest posture, deg
+    rounding: np.ndarray  # upper-back rounding against the person's rest posture (score)
 
 
 @dataclass
@@ -74,10 +88,8 @@ def analyze_frames(
 
 
 def _episodes(f: Features, ex: Exercise) -> list[Episode]:
-    det = ex.detection
-    gate = ~(np.nan_to_num(f.hands_gap, nan=0.0) > det.max_hands_gap)
-    gate &= ~(np.nan_to_num(f.standing, nan=np.inf) < det.standing_min)
-    machine = PhaseMachine(det)
+    gate = in_envelope(f, ex)
+    machine = PhaseMachine(ex.detection)
     for t, e, g in zip(f.t.tolist(), f.elevation.tolist(), gate.tolist(), strict=True):
         machine.update(t, e, g)
     return machine.finish(float(f.t[-1]))
@@ -109,14 +121,16 @@ class _Context:
     ex: Exercise
     dt: np.ndarray
     flags: dict[str, np.ndarray]
+    seen: dict[str, np.ndarray]
     active: set[str]
     vis: np.ndarray
     tl: Timeline
 
 
-def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> Rep:
-    """Judge one repetition and write what was seen into the timeline."""
-    f, ex, dt, tl, fr = c.f, c.ex, c.dt, c.tl, c.ex.faults
+def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> tuple[Rep, FormJudge]:
+    """Judge one repetition (the frames fed to the same judge as live) and write what was
+    seen into the timeline."""
+    f, ex, dt, tl = c.f, c.ex, c.dt, c.tl
     t = f.t
     i_start, i_enter, i_exit, i_end = idx
     span = slice(i_start, i_end + 1)
@@ -124,57 +138,44 @@ def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> Rep:
     tl.phase[i_start:i_enter] = Phase.RAISING.value
     tl.phase[i_enter:i_exit] = Phase.POSITION.value
     tl.phase[i_exit : i_end + 1] = Phase.RELEASING.value
-    pos = np.zeros(len(t), dtype=bool)
-    pos[i_enter:i_exit] = True
     p0, p1 = float(t[i_enter]), float(t[i_exit])
-    bad = np.zeros(len(t), dtype=bool)
-    faults: list[Fault] = []
-    for code, flag in c.flags.items():
-        raw = flag & pos
-        # at the edges of the position every raw frame counts; in the middle, no blips
-        edge = pos & ((t < p0 + fr.settle_s) | (t >= p1 - fr.settle_s))
-        bad |= raw & edge
-        for a, b in intervals(t, raw, fr.min_duration_s, fr.merge_gap_s):
-            bad[a:b] = True
-            s, e = float(t[a]), float(t[b - 1] + dt[b - 1])
-            if (s < p0 + fr.settle_s and e <= p0 + fr.settle_s) or s >= p1 - fr.settle_s:
-                continue  # getting into or out of the stretch
-            faults.append(fault_record(ex, code, s, e))
-            for i in range(a, b):
-                tl.faults[i].append(code)
-    ok = pos & ~bad
-    tl.form_ok |= ok
-    tl.hold_clock[span] = np.cumsum(np.where(ok, dt, 0.0)[span])
-    hold_s = float(dt[ok].sum())
+    judge = FormJudge(ex, p0, {x for x in c.active if x in FRAME_RULES})
+    settled = ~(np.nan_to_num(f.settle_speed, nan=0.0) > ex.detection.settled_speed)
+    for i in range(i_enter, i_exit):
+        raw = {code for code, flag in c.flags.items() if flag[i]}
+        seen = {code for code, s in c.seen.items() if s[i]}
+        holding, lasting = judge.step(float(t[i]), float(dt[i]), raw, seen, settled=settled[i])
+        tl.form_ok[i] = holding
+        tl.faults[i].extend(x for x in lasting if x in raw)
+        tl.hold_clock[i] = judge.hold_s
+    tl.hold_clock[i_exit : i_end + 1] = judge.hold_s
     end_t = float(t[i_end])
     speed = f.elevation_speed[i_exit : i_end + 1]
-    fast = float(-np.nanmin(speed, initial=0.0))
-    if "release_too_fast" in c.active and fast > fr.release_too_fast.max_speed_deg_s:
-        faults.append(fault_record(ex, "release_too_fast", p1, end_t))
-    shake = f.shake[i_start:i_exit]
-    shake = shake[np.isfinite(shake)]
-    jerky = shake.size and np.percentile(shake, 95) > fr.jerky_movement.max_shake
-    if "jerky_movement" in c.active and jerky:
-        faults.append(fault_record(ex, "jerky_movement", float(t[i_start]), p1))
-    if hold_s < ex.targets.hold_s:
-        faults.append(fault_record(ex, "hold_too_short", p0, p1))
-    faults.sort(key=lambda x: (x.start_s, x.code))
-    ok_idx = np.flatnonzero(ok)
-    reach = f.reach[pos]
-    reach = reach[np.isfinite(reach)]
-    return Rep(
-        index=k,
-        start_s=round(float(t[i_start]), 2),
-        hold_start_s=round(float(t[ok_idx[0]]), 2) if ok_idx.size else None,
-        hold_end_s=round(float(t[ok_idx[-1]] + dt[ok_idx[-1]]), 2) if ok_idx.size else None,
-        end_s=round(end_t, 2),
-        position_s=round(float(dt[pos].sum()), 2),
-        hold_s=round(hold_s, 2),
-        completed=hold_s >= ex.targets.hold_s and not faults,
-        confidence=round(float(np.clip(c.vis[span].mean(), 0.0, 1.0)), 3),
-        peak_reach=round(float(reach.max()), 3) if reach.size else 0.0,
-        faults=faults,
+    faults = judge.faults(p1) + event_faults(
+        ex,
+        c.active,
+        start_t=float(t[i_start]),
+        enter_t=p0,
+        exit_t=p1,
+        end_t=end_t,
+        lowering_speed=float(-np.nanmin(speed, initial=0.0)),
+        shake=f.shake[i_start:i_exit],
+        hold_s=judge.hold_s,
     )
+    reach = f.reach[i_enter:i_exit]
+    reach = reach[np.isfinite(reach)]
+    rep = build_rep(
+        ex,
+        k,
+        judge,
+        faults,
+        start_t=float(t[i_start]),
+        end_t=end_t,
+        position_s=float(dt[i_enter:i_exit].sum()),
+        confidence=float(c.vis[span].mean()),
+        peak_reach=float(reach.max()) if reach.size else math.nan,
+    )
+    return rep, judge
 
 
 def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysis:
@@ -219,20 +220,29 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     in_rep = np.zeros(n, dtype=bool)
     for a, _, _, b in refined:
         in_rep[a : b + 1] = True
-    rest = (
-        ~in_rep
-        & np.isfinite(f.rounding_raw)
-        & (np.nan_to_num(f.elevation, nan=90.0) < ex.detection.rest_deg)
-    )
-    nr = ex.faults.no_rounding
-    base = float(np.median(f.rounding_raw[rest])) if dt[rest].sum() >= 1.0 else nr.default_rest_deg
-    tl.rounding = f.rounding_raw - base
+    rest = ~in_rep & (np.nan_to_num(f.elevation, nan=90.0) < ex.detection.rest_deg)
+    base = RestBaseline(keep=n)
+    base.observe_all(f, rest)
+    tl.rounding = rounding_of(f, base, ex)
 
     active, skipped = active_checks(ex, view, f)
+    if "no_rounding" in active and base.get("shoulders_forward") is None:
+        active.discard("no_rounding")
+        skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
     flags = frame_flags(f, ex, view, tl.rounding, active)
+    seen = frame_seen(f, tl.rounding, active)
     vis = np.where(series.detected[:, None], series.visibility[:, KEY_POINTS], 0.0).mean(axis=1)
-    ctx = _Context(f, ex, dt, flags, active, vis, tl)
-    reps = [_judge(k, idx, ctx) for k, idx in enumerate(refined, start=1)]
+    ctx = _Context(f, ex, dt, flags, seen, active, vis, tl)
+    judged = [_judge(k, idx, ctx) for k, idx in enumerate(refined, start=1)]
+    reps = [r for r, _ in judged]
+    for k, (_, judge) in enumerate(judged, start=1):
+        skipped.extend(judge.abstained(k))
+    warnings_extra: list[str] = []
+    if not reps:  # say what was seen instead of the stretch
+        raised = np.nan_to_num(f.elevation, nan=0.0) >= ex.detection.enter_deg
+        reasons = why_not(f, ex, raised)
+        if reasons:
+            warnings_extra.append(f"No repetition: {'; '.join(reasons)}.")
 
     summary = summarize(reps, ex)
     report = Report(
@@ -251,7 +261,8 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
         reps=reps,
         summary=summary,
         checks_skipped=skipped,
-        warnings=warnings_for(series, f, share, view),
+        hold_timing=hold_timing(view, active),
+        warnings=[*warnings_for(series, f, share, view), *warnings_extra],
         targets={
             "hold_s": ex.targets.hold_s,
             "reps_min": ex.targets.reps_min,

@@ -25,12 +25,12 @@ FRAME_RULES = (
 )
 EVENT_RULES = ("hold_too_short", "release_too_fast", "jerky_movement")
 
-_NEEDS = {
+NEEDS = {
     "elbows_bent": ("straightness", "shoulders, elbows and wrists"),
     "arms_too_low": ("elevation", "shoulders and wrists"),
     "arms_too_high": ("elevation", "shoulders and wrists"),
     "hands_apart": ("hands_gap_2d", "both wrists"),
-    "no_rounding": ("rounding_raw", "ears and shoulders"),
+    "no_rounding": ("shoulders_forward", "shoulders and hips"),
     "stance_too_narrow": ("stance", "both ankles"),
     "stance_too_wide": ("stance", "both ankles"),
     "trunk_leaning": ("trunk_forward", "shoulders and hips"),
@@ -56,7 +56,9 @@ def camera_view(yaw: np.ndarray, ex: Exercise) -> tuple[View, float | None]:
     return ("side" if y >= ex.view.side_min_deg else "oblique"), round(y, 1)
 
 
-def fault_record(ex: Exercise, code: str, start: float, end: float) -> Fault:
+def fault_record(
+    ex: Exercise, code: str, start: float, end: float, confidence: float = 1.0
+) -> Fault:
     """A reported fault with its message and tip from the exercise definition."""
     rule = ex.faults.rule(code)
     return Fault(
@@ -65,6 +67,7 @@ def fault_record(ex: Exercise, code: str, start: float, end: float) -> Fault:
         end_s=round(end, 2),
         message=rule.message,
         tip=ex.tips[rule.tip],
+        confidence=round(float(min(max(confidence, 0.0), 1.0)), 2),
     )
 
 
@@ -76,6 +79,15 @@ def _lt(x: np.ndarray, limit: float) -> np.ndarray:
 def _gt(x: np.ndarray, limit: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.asarray(np.nan_to_num(x, nan=-np.inf) > limit)
+
+
+def frame_seen(f: Features, rounding: np.ndarray, active: set[str]) -> dict[str, np.ndarray]:
+    """Per-frame True where a frame rule's measure has a value (the check can be made)."""
+    out = {}
+    for code in active & set(FRAME_RULES):
+        x = rounding if code == "no_rounding" else np.asarray(getattr(f, NEEDS[code][0]))
+        out[code] = np.isfinite(x)
+    return out
 
 
 def frame_flags(
@@ -97,7 +109,7 @@ def frame_flags(
     if "hands_apart" in active:
         flags["hands_apart"] = _gt(f.hands_gap_2d, r.hands_apart.max_gap)
     if "no_rounding" in active:
-        flags["no_rounding"] = _lt(rounding, r.no_rounding.min_deg)
+        flags["no_rounding"] = _lt(rounding, r.no_rounding.min_score)
     if "stance_too_narrow" in active:
         flags["stance_too_narrow"] = _lt(f.stance, r.stance_too_narrow.min_width)
     if "stance_too_wide" in active:
@@ -129,27 +141,10 @@ def active_checks(ex: Exercise, view: View, f: Features) -> tuple[set[str], list
             reason = f"the frame rate ({f.fps:.0f} fps) is too low to see quick jerks"
             skipped.append(SkippedCheck(check=code, reason=reason))
             continue
-        attr, parts = _NEEDS[code]
+        attr, parts = NEEDS[code]
         values = np.asarray(getattr(f, attr))[f.detected]
         if values.size == 0 or np.isnan(values).all():
             skipped.append(SkippedCheck(check=code, reason=f"the {parts} were not seen"))
             continue
         active.add(code)
     return active, skipped
-
-
-def intervals(
-    t: np.ndarray, flag: np.ndarray, min_duration_s: float, merge_gap_s: float
-) -> list[tuple[int, int]]:
-    """[start, stop) frame ranges where ``flag`` holds, gaps merged, short blips dropped."""
-    padded = np.concatenate([[False], flag, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-    merged: list[list[int]] = []
-    for a, b in runs:
-        if merged and t[a] - t[merged[-1][1] - 1] <= merge_gap_s:
-            merged[-1][1] = b
-        else:
-            merged.append([a, b])
-    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    return [(a, b) for a, b in merged if t[b - 1] - t[a] + dt >= min_duration_s]

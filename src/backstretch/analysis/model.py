@@ -32,6 +32,11 @@ class Fault(_Model):
     end_s: float
     message: str
     tip: str = Field(default="", description="the exercise tip the fault relates to")
+    confidence: float = Field(
+        default=1.0, ge=0, le=1,
+        description="share of the span the rule was seen broken x share of the position its "
+        "measure was seen",
+    )  # fmt: skip
 
 
 class Rep(_Model):
@@ -75,5 +80,8 @@ class Report(_Model):
     reps: list[Rep]
     summary: Summary
     checks_skipped: list[SkippedCheck]
+    hold_timing: str = Field(
+        default="", description="what the hold timer's start and end are based on"
+    )
     warnings: list[str] = Field(default_factory=list)
     targets: dict[str, float] = Field(default_factory=dict)

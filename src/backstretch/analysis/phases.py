@@ -14,6 +14,10 @@ from enum import StrEnum
 
 from backstretch.exercise.schema import Detection
 
+# A longer gap between two frames (a stalled camera, a dropped batch, a clock jump) adds at
+# most this much to the position time, as in the live session (``session/live.py``).
+MAX_STEP_S = 0.5
+
 
 class Phase(StrEnum):
     REST = "rest"
@@ -52,7 +56,8 @@ class PhaseMachine:
     def update(self, t: float, elevation: float, gate: bool = True) -> Phase:
         """Advance to time ``t`` with the arm elevation (deg, NaN = not seen)."""
         d = self.d
-        dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
+        # A timestamp going backwards adds nothing; a long gap adds at most MAX_STEP_S.
+        dt = 0.0 if self._last_t is None else min(max(0.0, t - self._last_t), MAX_STEP_S)
         self._last_t = t
         if math.isnan(elevation):
             gap = t - (self._last_seen if self._last_seen is not None else t)
@@ -81,6 +86,9 @@ class PhaseMachine:
                 self.phase = Phase.RELEASING
         elif ph is Phase.RELEASING:
             if raised:
+                # Back in the position after a dip: the exit recorded is the last one.
+                assert self.current is not None
+                self.current.exit_t = math.nan
                 self.phase = Phase.POSITION
             elif elevation < d.rest_deg:
                 self._close(t)

@@ -60,15 +60,43 @@ class Detection(Strict):
     enter_deg: float
     exit_deg: float
     min_position_s: float = Field(gt=0)
-    max_hands_gap: float = Field(gt=0)
-    standing_min: float = Field(gt=0)
     max_gap_s: float = Field(ge=0)
+    settled_speed: float = Field(gt=0)
     onset_speed_deg_s: float = Field(gt=0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Detection:
         if not self.rest_deg < self.exit_deg <= self.enter_deg:
             raise ValueError("need rest_deg < exit_deg <= enter_deg (hysteresis)")
+        return self
+
+
+class Envelope(Strict):
+    """What counts as the stretch position (a frame outside it is not the stretch)."""
+
+    min_deg: float = Field(ge=0, le=180)
+    max_deg: float = Field(ge=0, le=180)
+    max_arm_difference_deg: float = Field(gt=0)
+    min_arms_forward: float = Field(ge=-1, le=1)
+    min_straightness: float = Field(gt=0, le=1)
+    max_hands_gap: float = Field(gt=0)
+    max_hands_off_centre: float = Field(gt=0)
+    max_hands_crossed: float = Field(gt=0)
+    faulty_low_deg: float = Field(gt=0)
+    faulty_straightness: float = Field(gt=0, le=1)
+    faulty_hands_gap: float = Field(gt=0)
+    standing_min: float = Field(gt=0)
+    min_knee_deg: float = Field(gt=0, le=180)
+    max_hips_over_feet: float = Field(gt=0)
+    max_twist_deg: float = Field(gt=0)
+    max_trend_deg_s: float = Field(gt=0)
+    max_spread_deg: float = Field(gt=0)
+    max_gap_spread: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _band(self) -> Envelope:
+        if not self.min_deg < self.max_deg:
+            raise ValueError("need min_deg < max_deg")
         return self
 
 
@@ -115,8 +143,10 @@ class HandsApart(Rule):
 
 
 class NoRounding(Rule):
-    min_deg: float
-    default_rest_deg: float
+    shoulders_forward: float = Field(gt=0)
+    head_drop: float = Field(gt=0)
+    head_weight: float = Field(ge=0)
+    min_score: float
 
 
 class ReleaseTooFast(Rule):
@@ -146,6 +176,7 @@ class Faults(Strict):
     min_duration_s: float = Field(ge=0)
     merge_gap_s: float = Field(ge=0)
     settle_s: float = Field(ge=0)
+    min_coverage: float = Field(ge=0, le=1)
     hold_too_short: HoldTooShort
     elbows_bent: ElbowsBent
     arms_too_low: ArmsTooLow
@@ -231,6 +262,7 @@ class Exercise(Strict):
     tips: dict[str, str]
     targets: Targets
     detection: Detection
+    envelope: Envelope
     view: ViewLimits
     filters: Filters
     faults: Faults

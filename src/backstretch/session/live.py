@@ -18,9 +18,23 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from backstretch.analysis.engine import KEY_POINTS
-from backstretch.analysis.faults import active_checks, camera_view, fault_record, frame_flags
-from backstretch.analysis.model import Fault, Rep, Summary
+from backstretch.analysis.engine import KEY_POINTS, NO_REST
+from backstretch.analysis.envelope import in_envelope
+from backstretch.analysis.faults import (
+    FRAME_RULES,
+    active_checks,
+    camera_view,
+    frame_flags,
+    frame_seen,
+)
+from backstretch.analysis.judge import (
+    FormJudge,
+    RestBaseline,
+    build_rep,
+    event_faults,
+    rounding_of,
+)
+from backstretch.analysis.model import Rep, SkippedCheck, Summary
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
 from backstretch.analysis.scoring import summarize
 from backstretch.exercise.schema import Exercise, View
@@ -35,7 +49,9 @@ LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finish
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
 SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
-    "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach",
+    "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach", "elevation_low",
+    "elevation_high", "arms_forward", "hands_off_centre", "knee_angle", "hips_over_feet", "twist",
+    "shoulders_forward", "head_height", "shoulder_width",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
 
@@ -102,16 +118,16 @@ class LiveSummary(_Out):
     previous: dict[str, object] | None = Field(
         default=None, description="the last stored session, for comparison"
     )
+    checks_skipped: list[SkippedCheck] = Field(
+        default_factory=list, description="checks the session could not make, and why"
+    )
 
 
 @dataclass
 class _RepLog:
-    """What is gathered about the repetition in progress."""
+    """What is gathered about the repetition in progress (its form: ``judge``)."""
 
-    hold_s: float = 0.0
-    hold_start: float | None = None
-    hold_end: float | None = None
-    faults: dict[str, list[list[float]]] = field(default_factory=dict)
+    judge: FormJudge | None = None
     vis: list[float] = field(default_factory=list)
     reach: float = -math.inf
     shake: list[float] = field(default_factory=list)
@@ -128,11 +144,9 @@ class LiveSession:
         self._smooth = OneEuroFilter(fl.live_min_cutoff_hz, fl.live_beta, fl.live_d_cutoff_hz)
         self._window: deque[PoseFrame] = deque()
         self._yaws: deque[float] = deque(maxlen=600)
-        self._rest_rounding: deque[float] = deque(maxlen=600)
+        self._rest = RestBaseline()
         self._cues = CueScheduler(exercise.live.cue_min_display_s, exercise.live.cue_debounce_s)
-        self._since: dict[str, float] = {}  # fault code -> start of its current run
-        self._off: dict[str, float] = {}  # lasting fault code -> when its flag went off
-        self._lasting: set[str] = set()
+        self._skipped: dict[str, SkippedCheck] = {}
         self.machine = PhaseMachine(exercise.detection)
         self.reps: list[Rep] = []
         self._log = _RepLog()
@@ -183,6 +197,7 @@ class LiveSession:
             pain=self.pain,
             safety=ex.safety if self.stopped == "pain" or self.pain is not None else None,
             hold_target_s=ex.targets.hold_s,
+            checks_skipped=list(self._skipped.values()),
         )
 
     # -- frames ----------------------------------------------------------------------------
@@ -217,9 +232,14 @@ class LiveSession:
             state.view = view
             if f is not None:
                 active, skipped = active_checks(self.ex, view, f)
+                if "no_rounding" in active and self._rest.get("shoulders_forward") is None:
+                    active.discard("no_rounding")
+                    skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
                 state.checks_unavailable = [
                     f"{s.check.replace('_', ' ')}: {s.reason}" for s in skipped
                 ]
+                for sk in skipped:
+                    self._skipped.setdefault(sk.check, sk)
         if self.started_t is None or self.finished:
             if self.finished:
                 state.phase, state.step, state.finished = "finished", "Done", True
@@ -242,10 +262,7 @@ class LiveSession:
     ) -> None:
         ex, det = self.ex, self.ex.detection
         elevation = float(f.elevation[-1]) if f is not None else math.nan
-        gate = True
-        if f is not None:
-            gap, standing = f.hands_gap[-1], f.standing[-1]
-            gate = not (gap > det.max_hands_gap) and not (standing < det.standing_min)
+        gate = bool(in_envelope(f, ex)[-1]) if f is not None else True
         before = len(self.machine.episodes)
         phase = self.machine.update(t, elevation, gate)
         if len(self.machine.episodes) > before:
@@ -253,9 +270,7 @@ class LiveSession:
         if self.machine.current is not self._episode:
             self._episode, self._log = self.machine.current, _RepLog()
         if phase is Phase.REST and f is not None and elevation < det.rest_deg:
-            r = f.rounding_raw[-1]
-            if np.isfinite(r):
-                self._rest_rounding.append(float(r))
+            self._rest.observe(f, len(f) - 1)
         state.phase = phase.value
         state.rep_count = len(self.reps)
         steps = [s for s in ex.steps if s.phase == phase.value]
@@ -272,13 +287,14 @@ class LiveSession:
                     log.shake.append(mid)
         if phase is Phase.POSITION and ep is not None:
             self._hold(t, dt, f, ep, active, state)
-            if log.hold_s > 0 and len(steps) > 1:
+            if log.judge is not None and log.judge.hold_s > 0 and len(steps) > 1:
                 step = steps[1]
         if phase is Phase.RELEASING and f is not None:
             log.lowest_speed = min(log.lowest_speed, f.extra["speed"])
+        held = log.judge.hold_s if log.judge is not None else 0.0
         state.step = step.title
-        state.hold_s = round(log.hold_s, 2)
-        state.hold_left_s = round(max(0.0, ex.targets.hold_s - log.hold_s), 2)
+        state.hold_s = round(held, 2)
+        state.hold_left_s = round(max(0.0, ex.targets.hold_s - held), 2)
         form = [Cue("form", ex.faults.rule(c).message) for c in state.faults[:1]]
         candidates.extend(form)
         if state.hold_left_s == 0 and phase is Phase.POSITION:
@@ -306,103 +322,74 @@ class LiveSession:
         state: LiveState,
     ) -> None:
         """Advance the hold timer when the form is right; note faults that last."""
-        fr, log = self.ex.faults, self._log
-        raw: list[str] = []
+        log = self._log
+        if log.judge is None:
+            log.judge = FormJudge(self.ex, ep.enter_t, {c for c in active if c in FRAME_RULES})
+        raw: set[str] = set()
+        seen: set[str] = set()
+        lowering, settled = False, True
         if f is not None:
             view, _ = self._view()
-            flags = frame_flags(f, self.ex, view, f.rounding_raw - self._rest_base(), active)
-            raw = [c for c, arr in flags.items() if arr[-1]]
+            rounding = rounding_of(f, self._rest, self.ex)
+            flags = frame_flags(f, self.ex, view, rounding, active)
+            raw = {c for c, arr in flags.items() if arr[-1]}
+            seen = {c for c, arr in frame_seen(f, rounding, active).items() if arr[-1]}
             reach = f.reach[-1]
             if np.isfinite(reach):
                 log.reach = max(log.reach, float(reach))
-        lasting = self._debounce(t, set(raw))
-        settling = t - ep.enter_t < fr.settle_s
-        # arms already on the way down: the release has begun before the exit threshold
-        onset = self.ex.detection.onset_speed_deg_s
-        lowering = f is not None and max(f.extra["speed"], f.extra["speed_long"]) < -onset
-        bad = bool(lasting) or (settling and bool(raw)) or lowering
-        if f is None:
-            bad = True  # nobody seen: nothing to judge, the timer waits
-        if not bad:
-            log.hold_s += dt
-            log.hold_start = t if log.hold_start is None else log.hold_start
-            log.hold_end = t
-        state.holding = not bad
+            # arms already on the way down: the release has begun before the exit threshold
+            onset = self.ex.detection.onset_speed_deg_s
+            lowering = max(f.extra["speed"], f.extra["speed_long"]) < -onset
+            settled = not (f.settle_speed[-1] > self.ex.detection.settled_speed)
+        holding, lasting = log.judge.step(
+            t, dt, raw, seen, settled=settled, moving=lowering or f is None
+        )
+        state.holding = holding
         state.faults = lasting
         if lasting:
             state.paused_reason = self.ex.faults.rule(lasting[0]).message
-        elif bad:
+        elif not holding:
             state.paused_reason = (
                 self.ex.live.say.settling if f is not None else self.ex.live.say.no_person
             )
-        if not settling and not lowering:  # the release is judged by its own rules
-            for c in (c for c in lasting if c in raw):  # seen now, not only held over
-                spans = log.faults.setdefault(c, [])
-                if spans and self._since[c] - spans[-1][1] <= fr.merge_gap_s:
-                    spans[-1][1] = t
-                else:
-                    spans.append([self._since[c], t])
-        if not bad:
-            b = breath_at(t - (log.hold_start or t), *self._pace())
+        if holding:
+            b = breath_at(t - (log.judge.hold_start or t), *self._pace())
             state.breath = BreathOut(
                 phase=b.phase, progress=round(b.progress, 3), seconds_left=round(b.seconds_left, 2)
             )
-
-    def _debounce(self, t: float, raw: set[str]) -> list[str]:
-        """Faults that last: on after ``min_duration_s`` of their flag, off only after it has
-        been clear for ``merge_gap_s`` (a noisy flag does not let the timer run between blips)."""
-        fr = self.ex.faults
-        for c in raw | self._lasting | set(self._since):
-            if c in raw:
-                self._since.setdefault(c, t)
-                self._off.pop(c, None)
-                if t - self._since[c] >= fr.min_duration_s:
-                    self._lasting.add(c)
-            elif c in self._lasting:
-                if t - self._off.setdefault(c, t) > fr.merge_gap_s:
-                    self._lasting.discard(c)
-                    self._since.pop(c, None)
-                    self._off.pop(c, None)
-            else:
-                self._since.pop(c, None)
-        return sorted(self._lasting)
 
     def _pace(self) -> tuple[float, float]:
         return self.ex.targets.breath_in_s, self.ex.targets.breath_out_s
 
     def _close_rep(self, ep: Episode, active: set[str]) -> None:
-        ex, log, fr = self.ex, self._log, self.ex.faults
-        faults: list[Fault] = [
-            fault_record(ex, code, a, b) for code, spans in log.faults.items() for a, b in spans
-        ]
-        if "release_too_fast" in active and -log.lowest_speed > fr.release_too_fast.max_speed_deg_s:
-            faults.append(fault_record(ex, "release_too_fast", ep.exit_t, ep.end_t))
-        if (
-            "jerky_movement" in active
-            and log.shake
-            and np.percentile(log.shake, 95) > fr.jerky_movement.max_shake
-        ):
-            faults.append(fault_record(ex, "jerky_movement", ep.start_t, ep.exit_t))
-        if log.hold_s < ex.targets.hold_s:
-            faults.append(fault_record(ex, "hold_too_short", ep.enter_t, ep.exit_t))
-        faults.sort(key=lambda x: (x.start_s, x.code))
-        self.reps.append(
-            Rep(
-                index=len(self.reps) + 1,
-                start_s=round(ep.start_t, 2),
-                hold_start_s=None if log.hold_start is None else round(log.hold_start, 2),
-                hold_end_s=None if log.hold_end is None else round(log.hold_end, 2),
-                end_s=round(ep.end_t, 2),
-                position_s=round(ep.position_s, 2),
-                hold_s=round(log.hold_s, 2),
-                completed=log.hold_s >= ex.targets.hold_s and not faults,
-                confidence=round(float(np.clip(np.mean(log.vis) if log.vis else 0.0, 0, 1)), 3),
-                peak_reach=round(log.reach, 3) if np.isfinite(log.reach) else 0.0,
-                faults=faults,
-            )
+        ex, log = self.ex, self._log
+        judge = log.judge or FormJudge(ex, ep.enter_t, set())
+        faults = judge.faults(ep.exit_t) + event_faults(
+            ex,
+            active,
+            start_t=ep.start_t,
+            enter_t=ep.enter_t,
+            exit_t=ep.exit_t,
+            end_t=ep.end_t,
+            lowering_speed=-log.lowest_speed,
+            shake=log.shake,
+            hold_s=judge.hold_s,
         )
+        rep = build_rep(
+            ex,
+            len(self.reps) + 1,
+            judge,
+            faults,
+            start_t=ep.start_t,
+            end_t=ep.end_t,
+            position_s=ep.position_s,
+            confidence=float(np.mean(log.vis)) if log.vis else 0.0,
+            peak_reach=log.reach,
+        )
+        self.reps.append(rep)
+        for sk in judge.abstained(rep.index):
+            self._skipped[f"{sk.check}:{rep.index}"] = sk
         self._rep_done_t = ep.end_t
-        self._since, self._off, self._lasting = {}, {}, set()
 
     # -- measures --------------------------------------------------------------------------
     def _measure(self, frame: PoseFrame) -> Features | None:
@@ -420,6 +407,7 @@ class LiveSession:
             min_visibility=self.ex.detection.min_visibility,
             cutoff_hz=None,
             interp_max_gap_s=self.ex.filters.interp_max_gap_s,
+            causal=True,
         )
         f.extra["key_visibility"] = float(np.mean(series.visibility[-1, KEY_POINTS]))
         win = self.ex.live.release_speed_window_s
@@ -431,11 +419,6 @@ class LiveSession:
         for m, v in zip(SMOOTHED, self._smooth(frame.t, now).tolist(), strict=True):
             getattr(f, m)[-1] = v
         return f
-
-    def _rest_base(self) -> float:
-        if len(self._rest_rounding) >= 15:
-            return float(np.median(self._rest_rounding))
-        return self.ex.faults.no_rounding.default_rest_deg
 
     def _view(self) -> tuple[View, float | None]:
         return camera_view(np.asarray(self._yaws), self.ex)

@@ -17,6 +17,8 @@ from backstretch.signal.filters import (
     derivative,
     fill_gaps,
     moving_rms,
+    moving_slope,
+    moving_std,
     zero_phase_bandpass,
     zero_phase_lowpass,
 )
@@ -31,6 +33,12 @@ SIDES = (
 
 #: Smooth stretching moves the hands below about 1 Hz; jerks and bounces show up above.
 SHAKE_BAND_HZ = (1.2, 5.0)
+#: The arms' trend is a slope over 2 s (a 2.5 Hz shake of 9 deg averages out to under
+#: 12 deg/s); their spread a standard deviation over 1 s (a swing or a clap shows in it).
+TREND_WINDOW_S = 2.0
+SPREAD_WINDOW_S = 1.0
+#: Whether the shoulders and head have stopped moving into the stretch: a slope over 0.6 s.
+SETTLE_WINDOW_S = 0.6
 
 
 @dataclass
@@ -54,6 +62,23 @@ class Features:
     shake: FloatArray  # RMS of hand motion at 1.2-5 Hz over 1 s, torso lengths (NaN: fps too low)
     elevation_speed: FloatArray  # d(elevation)/dt, deg/s
     yaw: FloatArray  # body yaw to the camera, deg, 0 = facing it, 90 = side-on
+    # -- the stretch envelope (what counts as the position) --------------------------------
+    elevation_low: FloatArray  # elevation of the lower arm, deg
+    elevation_high: FloatArray  # elevation of the higher arm, deg
+    arms_forward: FloatArray  # forward share of the less forward arm (1 = straight ahead)
+    hands_off_centre: FloatArray  # wrist midpoint sideways from the shoulder midpoint / torso
+    hands_order: FloatArray  # left wrist to the left of the right one / torso (< 0: crossed)
+    knee_angle: FloatArray  # the more bent knee, deg (180 = straight)
+    hips_over_feet: FloatArray  # hips forward of the ankles / torso (a whole-body lean)
+    twist: FloatArray  # shoulder line turned against the hip line, deg (absolute)
+    elevation_trend: FloatArray  # least-squares slope of the elevation over 2 s, deg/s
+    elevation_spread: FloatArray  # standard deviation of the elevation over 1 s, deg
+    gap_spread: FloatArray  # standard deviation of the hand gap over 1 s, torso lengths
+    # -- the rounding of the upper back, seen several ways (raw, not baselined) -------------
+    shoulders_forward: FloatArray  # shoulder midpoint forward of the hip midpoint / torso
+    head_height: FloatArray  # ears above the shoulder midpoint / torso (drops as the head bows)
+    shoulder_width: FloatArray  # shoulder to shoulder / torso (narrows as the blades protract)
+    settle_speed: FloatArray  # how fast the shoulders and head still move (torso lengths/s)
     torso_length: float
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -92,8 +117,10 @@ def compute_features(
     cutoff_hz: float | None,
     order: int = 2,
     interp_max_gap_s: float = 0.5,
+    causal: bool = False,
 ) -> Features:
-    """Measure the body in every frame; ``cutoff_hz=None`` skips the zero-phase filter."""
+    """Measure the body in every frame; ``cutoff_hz=None`` skips the zero-phase filter, and
+    ``causal`` takes the windowed measures (trend, spread) over the past only (live)."""
     t = np.asarray(series.t, dtype=np.float64)
     n = len(t)
     fs = (n - 1) / (t[-1] - t[0]) if n > 1 and t[-1] > t[0] else 30.0
@@ -175,6 +202,51 @@ def compute_features(
     shake = moving_rms(zero_phase_bandpass(hand_pos, fs, *SHAKE_BAND_HZ), fs, 1.0)
     elevation_speed = derivative(t, elevation, 1)
     yaw = np.degrees(np.arccos(np.clip(np.abs(forward[:, 2]), 0.0, 1.0)))
+    # the envelope: both arms forward, together, in the middle; legs straight, hips over feet
+    arm_fwd = []
+    for s_, _, wr in SIDES:
+        v = pt(wr) - pt(s_)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            arm_fwd.append(dot(horizontal(v), forward) / norm(v))
+    knees = [
+        joint_angle(pt(hp), pt(kn), pt(an))
+        for hp, kn, an in (
+            (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+            (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+        )
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        elev_stack = np.stack(elev)
+        elevation_low = np.nanmin(elev_stack, axis=0)
+        elevation_high = np.nanmax(elev_stack, axis=0)
+        arms_forward = np.nanmin(np.stack(arm_fwd), axis=0)
+        knee_angle = np.nanmin(np.stack(knees), axis=0)
+    # one arm seen only: its partner cannot be judged, so the pair is unknown
+    one_arm = np.isnan(elev_stack).any(axis=0)
+    elevation_low = np.where(one_arm, np.nan, elevation_low)
+    elevation_high = np.where(one_arm, np.nan, elevation_high)
+    hands_off_centre = np.abs(dot(wrist_mid - sh_mid, left)) / torso
+    hands_order = dot(pt(L.LEFT_WRIST) - pt(L.RIGHT_WRIST), left) / torso
+    ankle_mid = _mid(pt(L.LEFT_ANKLE), pt(L.RIGHT_ANKLE))
+    hips_over_feet = dot(hip_mid - ankle_mid, forward) / torso
+    sh_line = unit(horizontal(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)))
+    hip_line = unit(horizontal(pt(L.LEFT_HIP) - pt(L.RIGHT_HIP)))
+    twist = np.degrees(np.arccos(np.clip(dot(sh_line, hip_line), -1.0, 1.0)))
+    elevation_trend = moving_slope(t, elevation, fs, TREND_WINDOW_S, causal=causal)
+    elevation_spread = moving_std(elevation, fs, SPREAD_WINDOW_S, causal=causal)
+    gap_spread = moving_std(hands_gap, fs, SPREAD_WINDOW_S, causal=causal)
+    shoulders_forward = dot(sh_mid - hip_mid, forward) / torso
+    head_height = dot(ear_mid - sh_mid, UP) / torso
+    shoulder_width = norm(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)) / torso
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        settle_speed = np.nanmax(
+            np.abs(np.stack([moving_slope(t, x, fs, SETTLE_WINDOW_S, causal=causal)
+                             for x in (shoulders_forward, head_height)])),
+            axis=0,
+        )  # fmt: skip
+
     # Side by side hands are seen best in the picture (a monocular depth guess is poor); the
     # sideways gap shrinks with the body's turn, so it is divided by cos(yaw) (at most x2.5).
     turn = max(float(np.cos(np.radians(_nanmedian(yaw, 0.0)))), 0.4)
@@ -199,6 +271,21 @@ def compute_features(
         shake=shake,
         elevation_speed=elevation_speed,
         yaw=yaw,
+        elevation_low=elevation_low,
+        elevation_high=elevation_high,
+        arms_forward=arms_forward,
+        hands_off_centre=hands_off_centre,
+        hands_order=hands_order,
+        knee_angle=knee_angle,
+        hips_over_feet=hips_over_feet,
+        twist=twist,
+        elevation_trend=elevation_trend,
+        elevation_spread=elevation_spread,
+        gap_spread=gap_spread,
+        shoulders_forward=shoulders_forward,
+        head_height=head_height,
+        shoulder_width=shoulder_width,
+        settle_speed=settle_speed,
         torso_length=torso,
         extra={"fps": fs, "px_per_unit": px_per_unit},
     )

@@ -100,6 +100,48 @@ def moving_rms(x: FloatArray, fs: float, window_s: float) -> FloatArray:
     return np.sqrt(uniform_filter1d(power, size=size, mode="nearest"))
 
 
+def _window_sums(x: FloatArray, size: int, causal: bool) -> FloatArray:
+    """Sums over a window of ``size`` samples (odd): centred, or ending at each sample."""
+    size |= 1
+    origin = (size - 1) // 2 if causal else 0
+    return np.asarray(uniform_filter1d(x, size=size, mode="nearest", origin=origin) * size)
+
+
+def moving_slope(
+    t: FloatArray, x: FloatArray, fs: float, window_s: float, *, causal: bool = False
+) -> FloatArray:
+    """Least-squares slope of ``x`` over a window of ``window_s`` seconds (units of x per
+    second), centred offline or ending at each sample live; NaN samples do not vote, and a
+    window with fewer than three samples gives NaN. A steady trend shows; a quick shake about
+    a steady value (faster than the window) averages out."""
+    t = np.asarray(t, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    size = max(3, round(window_s * fs))
+    ok = np.isfinite(x).astype(np.float64)
+    tt = (t - t[0]) if len(t) else t
+    xx = np.where(ok > 0, x, 0.0)
+    n = _window_sums(ok, size, causal)
+    st, sx = _window_sums(tt * ok, size, causal), _window_sums(xx, size, causal)
+    stt, stx = _window_sums(tt * tt * ok, size, causal), _window_sums(tt * xx, size, causal)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = stt - st * st / n
+        slope = (stx - st * sx / n) / var
+    return np.where((n >= 3) & (var > 1e-12), slope, np.nan)
+
+
+def moving_std(x: FloatArray, fs: float, window_s: float, *, causal: bool = False) -> FloatArray:
+    """Standard deviation over a window (NaN samples do not vote)."""
+    x = np.asarray(x, dtype=np.float64)
+    size = max(2, round(window_s * fs))
+    ok = np.isfinite(x).astype(np.float64)
+    xx = np.where(ok > 0, x, 0.0)
+    n = _window_sums(ok, size, causal)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = _window_sums(xx, size, causal) / n
+        var = _window_sums(xx * xx, size, causal) / n - mean * mean
+    return np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
+
+
 def derivative(t: FloatArray, x: FloatArray, n: int = 1) -> FloatArray:
     """The n-th time derivative along axis 0 (central differences, NaN-propagating)."""
     out = np.asarray(x, dtype=np.float64)

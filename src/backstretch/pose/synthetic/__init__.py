@@ -13,18 +13,21 @@ from backstretch.pose.synthetic.body import POSE_FIELDS, Body, BodyPose, Camera
 from backstretch.pose.synthetic.performer import Performer
 from backstretch.pose.synthetic.script import (
     FAULT_POSES,
+    MOVEMENTS,
     NON_STRETCH,
     UNSEEN,
     FormLimits,
     RepTruth,
     Script,
     Segment,
+    Style,
     non_stretch_script,
     stretch_script,
 )
 
 __all__ = [
     "FAULT_POSES",
+    "MOVEMENTS",
     "NON_STRETCH",
     "POSE_FIELDS",
     "UNSEEN",
@@ -36,6 +39,7 @@ __all__ = [
     "RepTruth",
     "Script",
     "Segment",
+    "Style",
     "non_stretch_script",
     "stretch_script",
 ]

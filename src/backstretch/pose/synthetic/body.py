@@ -25,6 +25,13 @@ class BodyPose:
     stance: float = 0.34  # ankle-to-ankle distance
     knee_flex: float = 0.0  # squatting or sitting
     wobble: float = 0.0  # amplitude of a 2.5 Hz shake of the arms (jerky moves), deg
+    head_nod: float = 0.0  # head over the upper trunk, deg: + bowed, - chin tucked, 0 in line
+    protraction: float = 0.0  # shoulder blades drawn forward, 0-1 (1: about 5 cm)
+    twist: float = 0.0  # upper body turned about the vertical, deg
+    elev_diff: float = 0.0  # right arm's elevation minus the left's, deg (one arm only, a dab)
+    abduction: float = 0.0  # plane of the raise turned out to the sides, deg (90: a T pose)
+    body_lean: float = 0.0  # the whole body tipped forward about the ankles, deg (a wall lean)
+    lunge: float = 0.0  # left thigh forward and right thigh back, deg
 
 
 POSE_FIELDS = tuple(f.name for f in fields(BodyPose))
@@ -57,12 +64,15 @@ class Body:
             return np.array([x, y, z])
 
         # legs from the floor up: shin and thigh share the knee bend
-        ts, tt = math.radians(0.4 * p.knee_flex), math.radians(0.6 * p.knee_flex)
         ankle_h = 0.039 * h
         for side, (a_i, k_i, hp_i, heel_i, toe_i) in (
             (1, (L.LEFT_ANKLE, L.LEFT_KNEE, L.LEFT_HIP, L.LEFT_HEEL, L.LEFT_FOOT_INDEX)),
             (-1, (L.RIGHT_ANKLE, L.RIGHT_KNEE, L.RIGHT_HIP, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)),
         ):
+            # a lunge steps the left leg forward (its knee bends) and the right one back
+            step = p.lunge * side
+            flex = p.knee_flex + (1.2 * p.lunge if side > 0 else 0.4 * p.lunge)
+            ts, tt = math.radians(0.4 * flex - step), math.radians(0.6 * flex + step)
             ankle = np.array([side * p.stance / 2, ankle_h, 0.0])
             knee = ankle + self.shin * h * np.array([0.0, math.cos(ts), math.sin(ts)])
             knee[0] = side * (p.stance / 2 + self.hip_width * h / 2) / 2
@@ -85,12 +95,15 @@ class Body:
         # 2 cm); the head stays, so the neck line reads less forward (as MediaPipe sees people)
         lift = float(np.clip((p.elevation - 20.0) / 60.0, 0.0, 1.0))
         protract = tilt(np.array([0.0, 0.0, 0.012 * h * lift * lift * (3 - 2 * lift)]), p.lean)
+        # protraction draws the shoulder points forward and a little in
+        protract = protract + tilt(np.array([0.0, 0.0, 0.03 * h * p.protraction]), p.lean)
         sw = self.shoulder_width * h / 2 * (1.0 - 0.1 * min(p.rounding, 30.0) / 30.0)
+        sw *= 1.0 - 0.08 * p.protraction
         out[L.LEFT_SHOULDER] = sh_mid + protract + sw * lat
         out[L.RIGHT_SHOULDER] = sh_mid + protract - sw * lat
 
-        # head: follows the upper back, and nods a little more when rounding
-        head_tilt = upper_tilt + 0.5 * p.rounding
+        # head: follows the upper back, nodded forward (bowed) or back (chin tucked) on top
+        head_tilt = upper_tilt + p.head_nod
         ear_mid = sh_mid + tilt(np.array([0.0, 0.09 * h, -0.01 * h]), head_tilt, p.side_lean)
         face = {
             L.NOSE: (0.0, -0.005, 0.065),
@@ -140,11 +153,15 @@ class Body:
             s = out[s_i]
             rest_x = s[0] + side * 0.02 * h
             wx = rest_x + (sh_mid[0] + side * p.hand_gap / 2 - rest_x) * blend
-            dy = -math.cos(math.radians(elev))
+            dy = -math.cos(math.radians(elev + (p.elev_diff if side < 0 else 0.0)))
             dx = float(np.clip((wx - s[0]) / reach, -1.0, 1.0))
             scale = min(1.0, math.sqrt(0.995 / max(dx * dx + dy * dy, 1e-9)))
             dx, dy = dx * scale, dy * scale
             d = np.array([dx, dy, math.sqrt(max(0.0, 1.0 - dx * dx - dy * dy))])
+            if p.abduction:  # the raise turned outwards
+                ab = math.radians(p.abduction) * side
+                d = np.array([d[0] * math.cos(ab) + d[2] * math.sin(ab), d[1],
+                              -d[0] * math.sin(ab) + d[2] * math.cos(ab)])  # fmt: skip
             w = s + reach * d
             cos_alpha = (a * a + reach * reach - b * b) / (2 * a * reach)
             alpha = math.acos(float(np.clip(cos_alpha, -1.0, 1.0)))
@@ -157,6 +174,16 @@ class Body:
             out[idx_i] = w + 0.06 * h * f - side * 0.01 * h * lat
             out[pk_i] = w + 0.05 * h * f + side * 0.01 * h * lat
             out[th_i] = w + 0.03 * h * f + 0.015 * h * up
+        if p.twist:  # the upper body turns about the vertical through the hips
+            a = math.radians(p.twist)
+            rot = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0],
+                            [-math.sin(a), 0.0, math.cos(a)]])  # fmt: skip
+            upper = [i for i in range(N_LANDMARKS) if i <= int(L.RIGHT_THUMB)]
+            out[upper] = out[upper] @ rot.T
+        if p.body_lean:  # the whole body tips forward about the ankles
+            pivot_pt = (out[L.LEFT_ANKLE] + out[L.RIGHT_ANKLE]) / 2
+            out = np.array([pivot_pt + tilt(v - pivot_pt, p.body_lean) for v in out])
+            out -= (out[L.LEFT_HIP] + out[L.RIGHT_HIP]) / 2
         return out
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ class Performer:
     noise_px: float = 1.5  # picture landmark jitter (pixels, standard deviation)
     world_noise_m: float = 0.008
     dropout: float = 0.0  # chance that a frame has no pose at all
-    breathing: bool = True  # small sway of the rounding and arms during the stretch
+    breathing: bool = True  # the script's breathing and sway (off: the bare script)
     mirror: bool = False  # the video is flipped left-right
     seed: int = 0
 
@@ -47,14 +46,7 @@ class Performer:
         cam = self.camera
         for i in range(self.info.frames):
             t = i / cam.fps
-            pose, _ = self.script.pose_at(t)
-            if self.breathing and pose.elevation > 40:
-                breath = math.sin(2 * math.pi * t / 10.0)
-                pose = replace(
-                    pose,
-                    rounding=pose.rounding + 1.5 * breath,
-                    elevation=pose.elevation + 1.0 * breath,
-                )
+            pose, _ = self.script.pose_at(t, motion=self.breathing)
             pts = self.body.points(pose, t)
             world, image = cam.view(pts, hip_height=-float(pts[:, 1].min()))
             if rng.random() < self.dropout:

@@ -40,7 +40,7 @@ class FormLimits:
     max_elevation: float = 112.0
     min_straightness: float = 0.9
     max_hands_gap: float = 0.4  # torso lengths
-    min_rounding: float = 7.0
+    min_rounding: float = 5.0
     min_stance: float = 0.4  # torso lengths
     max_stance: float = 1.2
     max_lean: float = 20.0
@@ -57,18 +57,39 @@ UNSEEN = {
 
 @dataclass
 class Script:
-    """A timeline of segments plus what it is: the truth the analysis should find."""
+    """A timeline of segments plus what it is: the truth the analysis should find.
+
+    ``breathing`` scales a slow sway of the rounding (1.5 deg) and arms (1 deg) while the arms
+    are up (a 10 s breath); ``sway`` is the amplitude (deg) of a slow lean of the whole trunk.
+    """
 
     segments: list[Segment]
     start: BodyPose = field(default_factory=BodyPose)
     reps: list[RepTruth] = field(default_factory=list)
     name: str = ""
+    breathing: float = 1.0
+    sway: float = 0.0
 
     @property
     def duration(self) -> float:
         return sum(s.duration for s in self.segments)
 
-    def pose_at(self, t: float) -> tuple[BodyPose, str]:
+    def pose_at(self, t: float, motion: bool = True) -> tuple[BodyPose, str]:
+        """The pose at ``t`` and its scripted phase (``motion``: with breathing and sway)."""
+        pose, phase = self._scripted(t)
+        if not motion:
+            return pose, phase
+        if self.breathing and pose.elevation > 40:
+            breath = self.breathing * math.sin(2 * math.pi * t / 10.0)
+            pose = replace(pose, rounding=pose.rounding + 1.5 * breath,
+                           elevation=pose.elevation + 1.0 * breath)  # fmt: skip
+        if self.sway:
+            fwd, side = math.sin(2 * math.pi * t / 5.3), math.sin(2 * math.pi * t / 7.1)
+            pose = replace(pose, lean=pose.lean + self.sway * fwd,
+                           side_lean=pose.side_lean + self.sway * side)  # fmt: skip
+        return pose, phase
+
+    def _scripted(self, t: float) -> tuple[BodyPose, str]:
         pose, t0 = self.start, 0.0
         for seg in self.segments:
             target = replace(pose, **seg.to)
@@ -103,7 +124,7 @@ class Script:
             inner = math.radians(180.0 - p.elbow_flex)
             straight = math.sqrt(a * a + b * b - 2 * a * b * math.cos(inner)) / (a + b)
             good[i] = (
-                phase in ("raising", "position")
+                phase == "position"
                 and lim.min_elevation <= p.elevation <= lim.max_elevation
                 and straight >= lim.min_straightness
                 and (view == "side" or p.hand_gap / torso <= lim.max_hands_gap)
@@ -112,7 +133,9 @@ class Script:
             )
         reps = []
         for r in self.reps:
-            in_rep = good & (times >= r.start_s) & (times < r.end_s)
+            # the hold runs from reaching the stretch position (rounded and reaching) to the
+            # moment the release begins, in good form
+            in_rep = good & (times >= r.hold_start_s) & (times < r.hold_end_s)
             idx = np.flatnonzero(in_rep)
             faults = sorted(set(r.faults) - UNSEEN.get(view, set()))
             hold = len(idx) / fps
@@ -143,13 +166,49 @@ FAULT_POSES: dict[str, dict[str, float]] = {
     "elbows_bent": {"elbow_flex": 65.0},
     "arms_too_low": {"elevation": 57.0},
     "arms_too_high": {"elevation": 128.0},
-    "hands_apart": {"hand_gap": 0.55},
-    "no_rounding": {"rounding": 0.0},
+    "hands_apart": {"hand_gap": 0.4},
+    "no_rounding": {"rounding": 0.0, "protraction": 0.0},
     "stance_too_narrow": {"stance": 0.06},
     "stance_too_wide": {"stance": 0.85},
     "trunk_leaning": {"lean": 32.0},
     "jerky_movement": {"wobble": 9.0},
 }
+
+#: Rounding (upper-back flexion, deg) and protraction (0-1) of each way of rounding the back.
+LEADS = {"flexion": (18.0, 0.0), "protraction": (10.0, 1.0), "mixed": (14.0, 0.5)}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a person performs the stretch: the things we do not control.
+
+    ``head``: bowed (nods with the back), neutral (in line with the trunk) or tucked (chin in);
+    ``lead``: what makes the rounding (upper-back flexion, shoulder blades drawn forward, or a
+    mix), ``amount`` scales it; arm height, elbow softness and hand contact; ``tempo`` scales
+    the raise, rounding and release times; ``sway`` and ``breathing`` as in :class:`Script`.
+    """
+
+    head: str = "bowed"
+    lead: str = "flexion"
+    amount: float = 1.0
+    elevation: float = 85.0
+    elbow_flex: float = 0.0
+    hand_gap: float = 0.06
+    tempo: float = 1.0
+    sway: float = 0.0
+    breathing: float = 1.0
+
+    def rounded(self) -> dict[str, float]:
+        """The pose numbers of the rounded back in this style."""
+        flex, protraction = LEADS[self.lead]
+        flex, protraction = flex * self.amount, protraction * self.amount
+        head = {"bowed": 0.5 * flex, "neutral": 0.0, "tucked": -0.6 * flex}[self.head]
+        return {"rounding": flex, "protraction": protraction, "head_nod": head}
+
+    def unrounded(self) -> dict[str, float]:
+        """No rounding: the back stays straight; a bowed head still nods (a tempting proxy)."""
+        head = {"bowed": 10.0, "neutral": 0.0, "tucked": -5.0}[self.head]
+        return {"rounding": 0.0, "protraction": 0.0, "head_nod": head}
 
 
 def stretch_script(
@@ -162,34 +221,50 @@ def stretch_script(
     round_s: float = 1.2,
     release_s: float = 2.2,
     rest_s: float = 4.0,
-    elevation: float = 85.0,
-    rounding: float = 18.0,
+    elevation: float | None = None,
     stance: float = 0.34,
     name: str = "",
+    style: Style | None = None,
+    severity: dict[str, float] | None = None,
 ) -> Script:
-    """The Back Stretch done ``reps`` times; ``faults`` maps a rep index (0-based) to a code."""
+    """The Back Stretch done ``reps`` times; ``faults`` maps a rep index (0-based) to a code.
+
+    ``severity`` overrides the pose numbers that act a fault out (e.g. ``{"elbow_flex": 80}``)
+    and ``hold_s``/``release_s`` of the faulty repetition."""
+    st = style or Style()
     faults = faults or {}
     start = BodyPose(stance=stance)
     segs = [Segment(lead_s, "rest", label="stand")]
     truth: list[RepTruth] = []
     t = lead_s
-    good = {"elevation": elevation, "hand_gap": 0.06, "rounding": rounding}
+    arms = {"elevation": elevation if elevation is not None else st.elevation,
+            "hand_gap": st.hand_gap, "elbow_flex": st.elbow_flex}  # fmt: skip
+    raise_s, round_s, release_s = raise_s * st.tempo, round_s * st.tempo, release_s * st.tempo
     for i in range(reps):
         code = faults.get(i)
-        pose = dict(good) | FAULT_POSES.get(code or "", {})
-        hold = 8.0 if code == "hold_too_short" else hold_s
-        release = 0.35 if code == "release_too_fast" else release_s
-        raise_pose = {k: v for k, v in pose.items() if k != "rounding"}
+        sev = dict(severity or {}) if code else {}
+        rounded = st.unrounded() if code == "no_rounding" else st.rounded()
+        pose = arms | rounded | FAULT_POSES.get(code or "", {})
+        pose |= {k: v for k, v in sev.items() if k in POSE_FIELDS}
+        hold = sev.get("hold_s", 8.0) if code == "hold_too_short" else hold_s
+        release = sev.get("release_s", 0.35) if code == "release_too_fast" else release_s
+        round_keys = ("rounding", "protraction", "head_nod")
+        raise_pose = {k: v for k, v in pose.items() if k not in round_keys}
         rep_start = t
         segs.append(Segment(raise_s, "raising", raise_pose, "raise arms"))
-        segs.append(Segment(round_s, "position", {"rounding": pose["rounding"]}, "round"))
+        # without rounding, the position is reached as soon as the arms are up
+        unrounded = code == "no_rounding"
+        segs.append(Segment(round_s, "position" if unrounded else "raising",
+                            {k: pose[k] for k in round_keys}, "round"))  # fmt: skip
+        hold_start = t + raise_s if unrounded else t + raise_s + round_s
         t += raise_s + round_s
-        hold_start = t
         segs.append(Segment(hold, "position", {}, "hold"))
         t += hold
         hold_end = t
         back = {
             "rounding": 0.0,
+            "protraction": 0.0,
+            "head_nod": 0.0,
             "elevation": 8.0,
             "hand_gap": 0.06,
             "elbow_flex": 0.0,
@@ -206,53 +281,100 @@ def stretch_script(
         truth.append(RepTruth(rep_start, hold_start, hold_end, t, sorted(codes)))
         segs.append(Segment(rest_s, "rest", label="rest"))
         t += rest_s
-    return Script(segs, start, truth, name or f"stretch x{reps}")
+    return Script(segs, start, truth, name or f"stretch x{reps}", st.breathing, st.sway)
 
 
-def non_stretch_script(kind: str) -> Script:
+def _repeat(n: int, *segs: Segment) -> list[Segment]:
+    return [s for _ in range(n) for s in segs]
+
+
+def _still(s: float) -> Segment:
+    return Segment(s, "rest", {})
+
+
+def _to(s: float, **pose: float) -> Segment:
+    return Segment(s, "rest", dict(pose))
+
+
+DOWN = {"elevation": 8.0, "hand_gap": 0.06, "elbow_flex": 0.0, "abduction": 0.0,
+        "elev_diff": 0.0, "twist": 0.0, "lean": 0.0, "side_lean": 0.0, "knee_flex": 0.0,
+        "body_lean": 0.0, "lunge": 0.0, "head_nod": 0.0}  # fmt: skip
+
+
+def _down(s: float) -> Segment:
+    return Segment(s, "rest", dict(DOWN))
+
+
+#: Movements that are not the stretch (none of them may give a repetition), as segments.
+MOVEMENTS: dict[str, list[Segment]] = {
+    "front_raises": _repeat(5, _to(0.8, elevation=90.0), _still(1.2), _to(0.8, elevation=8.0),
+                            _still(1.0)),
+    "squats_arms_forward": _repeat(3, _to(1.2, knee_flex=100.0, elevation=85.0, lean=25.0),
+                                   _still(1.6), _down(1.2), _still(1.5)),
+    "idle_gestures": _repeat(6, _to(0.9, elevation=45.0, elbow_flex=70.0, hand_gap=0.5),
+                             _to(0.9, elevation=15.0, elbow_flex=20.0)),
+    "t_pose": [_to(1.5, elevation=90.0, hand_gap=1.6), _still(6.0), _down(1.5)],
+    "seated_reach": [_to(2.0, knee_flex=95.0), _to(1.5, elevation=85.0), _still(8.0),
+                     _to(1.5, elevation=8.0), _still(2.0)],
+    "arms_overhead": _repeat(2, _to(1.5, elevation=170.0, hand_gap=0.3), _still(4.0),
+                             _down(1.5), _still(1.0)),
+    "arm_circles": _repeat(5, _to(0.9, elevation=170.0, abduction=0.0, hand_gap=0.5),
+                           _to(0.9, elevation=10.0, abduction=90.0)),
+    "arm_swings": _repeat(7, _to(0.6, elevation=110.0, hand_gap=0.35), _to(0.6, elevation=-10.0)),
+    "one_arm_overhead": _repeat(2, _to(1.5, elevation=165.0, elev_diff=-157.0, hand_gap=0.5),
+                                _still(4.0), _down(1.5), _still(1.0)),
+    "one_arm_forward": _repeat(2, _to(1.5, elevation=85.0, elev_diff=-77.0, hand_gap=0.4),
+                               _still(5.0), _down(1.5), _still(1.0)),
+    "dab": _repeat(2, _to(1.0, elevation=125.0, elev_diff=-35.0, elbow_flex=60.0, abduction=45.0,
+                          twist=20.0, head_nod=25.0, hand_gap=0.9), _still(3.5), _down(1.0),
+                   _still(1.0)),
+    "squats": _repeat(3, _to(1.3, knee_flex=110.0, lean=30.0), _still(1.0), _down(1.3),
+                      _still(1.0)),
+    "lunge_twist": [_to(1.5, lunge=35.0, twist=40.0, elevation=85.0, hand_gap=0.06), _still(4.0),
+                    _down(1.5), _to(1.5, lunge=35.0, twist=-40.0, elevation=85.0), _still(4.0),
+                    _down(1.5)],
+    "wall_arm_raise": _repeat(2, _to(4.0, elevation=170.0, hand_gap=0.45, body_lean=5.0),
+                              _still(1.5), _down(3.0)),
+    "arms_crossed": [_to(1.5, elevation=60.0, elbow_flex=125.0, hand_gap=-0.35), _still(6.0),
+                     _down(1.5)],
+    "hands_on_hips": [_to(1.5, elevation=22.0, abduction=90.0, elbow_flex=105.0, hand_gap=0.9),
+                      _still(7.0), _down(1.5)],
+    "wall_push": [_to(1.5, body_lean=22.0, elevation=80.0, hand_gap=0.45),
+                  *_repeat(4, _to(1.0, elbow_flex=70.0), _to(1.0, elbow_flex=0.0)), _down(1.5)],
+    "wall_lean": [_to(1.5, body_lean=25.0, elevation=75.0, hand_gap=0.45), _still(7.0),
+                  _down(1.5)],
+    "bow": _repeat(2, _to(1.5, lean=70.0, head_nod=20.0), _still(1.5), _down(1.5), _still(1.0)),
+    "reach_up_shelf": _repeat(2, _to(1.5, elevation=155.0, hand_gap=0.2, elev_diff=-10.0),
+                              _still(3.0), _down(1.5), _still(1.0)),
+    "phone_chest": [_to(1.2, elevation=48.0, elbow_flex=110.0, hand_gap=0.05, head_nod=25.0),
+                    _still(8.0), _down(1.2)],
+    "carry_box": [_to(1.2, elevation=45.0, elbow_flex=85.0, hand_gap=0.5), _still(8.0),
+                  _down(1.2)],
+    "clapping": [_to(1.0, elevation=60.0, elbow_flex=60.0, hand_gap=0.05),
+                 *_repeat(12, _to(0.25, hand_gap=0.45), _to(0.25, hand_gap=0.02)), _down(1.0)],
+    "tai_chi": _repeat(3, _to(2.2, elevation=100.0, hand_gap=0.45, elbow_flex=35.0, twist=15.0),
+                       _to(2.2, elevation=25.0, hand_gap=0.3, twist=-15.0)),
+    "side_stretch": _repeat(2, _to(1.5, elevation=165.0, hand_gap=0.1, side_lean=20.0),
+                            _still(3.0), _down(1.5)),
+    "toe_touch": _repeat(2, _to(2.0, lean=85.0, knee_flex=10.0, head_nod=15.0), _still(2.0),
+                         _down(2.0)),
+    "arm_across_chest": [_to(1.5, elevation=85.0, hand_gap=-0.45, elbow_flex=55.0, twist=10.0),
+                         _still(7.0), _down(1.5)],
+    "jumping_jacks": _repeat(6, _to(0.45, elevation=165.0, abduction=90.0, hand_gap=0.4,
+                                    stance=0.7), _to(0.45, elevation=10.0, stance=0.3)),
+    "punches": _repeat(8, _to(0.35, elevation=85.0, elbow_flex=0.0, elev_diff=-60.0, hand_gap=0.3),
+                       _to(0.35, elevation=30.0, elbow_flex=100.0, elev_diff=50.0)),
+    "prayer_hands": [_to(1.5, elevation=35.0, elbow_flex=115.0, hand_gap=0.0), _still(7.0),
+                     _down(1.5)],
+}  # fmt: skip
+
+NON_STRETCH = tuple(MOVEMENTS)
+
+
+def non_stretch_script(kind: str, sway: float = 0.0) -> Script:
     """Movements that are not the stretch and must give no repetition."""
-    rest = Segment(2.0, "rest", label="stand")
-    segs: list[Segment] = [rest]
-    if kind == "front_raises":
-        for _ in range(5):
-            segs += [
-                Segment(0.8, "raising", {"elevation": 90.0}),
-                Segment(1.2, "position", {}),
-                Segment(0.8, "releasing", {"elevation": 8.0}),
-                Segment(1.0, "rest", {}),
-            ]
-    elif kind == "squats_arms_forward":
-        for _ in range(3):
-            segs += [
-                Segment(1.2, "rest", {"knee_flex": 100.0, "elevation": 85.0, "lean": 25.0}),
-                Segment(1.6, "rest", {}),
-                Segment(1.2, "rest", {"knee_flex": 0.0, "elevation": 8.0, "lean": 0.0}),
-                Segment(1.5, "rest", {}),
-            ]
-    elif kind == "idle_gestures":
-        for _ in range(6):
-            segs += [
-                Segment(0.9, "rest", {"elevation": 45.0, "elbow_flex": 70.0, "hand_gap": 0.5}),
-                Segment(0.9, "rest", {"elevation": 15.0, "elbow_flex": 20.0}),
-            ]
-    elif kind == "t_pose":
-        segs += [
-            Segment(1.5, "rest", {"elevation": 90.0, "hand_gap": 1.6}),
-            Segment(6.0, "rest", {}),
-            Segment(1.5, "rest", {"elevation": 8.0, "hand_gap": 0.06}),
-        ]
-    elif kind == "seated_reach":
-        segs = [
-            Segment(2.0, "rest", {"knee_flex": 95.0}),
-            Segment(1.5, "rest", {"elevation": 85.0}),
-            Segment(8.0, "rest", {}),
-            Segment(1.5, "rest", {"elevation": 8.0}),
-            Segment(2.0, "rest", {}),
-        ]
-    else:
+    if kind not in MOVEMENTS:
         raise ValueError(f"unknown non-stretch movement {kind!r}")
-    segs.append(rest)
-    return Script(segs, BodyPose(), [], kind)
-
-
-NON_STRETCH = ("front_raises", "squats_arms_forward", "idle_gestures", "t_pose", "seated_reach")
+    rest = Segment(2.0, "rest", label="stand")
+    segs = [rest, *MOVEMENTS[kind], _down(1.0), rest]
+    return Script(segs, BodyPose(), [], kind, breathing=0.0, sway=sway)

@@ -1,0 +1,266 @@
+"""Judging one repetition, frame by frame: one implementation for the offline analysis and
+the live coach.
+
+- :class:`RestBaseline` learns the person's own resting posture (the rounding measures are
+  taken against it).
+- :func:`rounding_of` fuses the ways a rounded upper back shows into one number.
+- :class:`FormJudge` debounces the frame rules, runs the hold timer only in good form,
+  abstains from a check whose measure is missing for much of the repetition, and collects
+  the fault spans with a confidence.
+- :func:`event_faults` judges a repetition as a whole (release speed, jerkiness, hold length)
+  and :func:`build_rep` writes it down.
+
+The offline analysis feeds a judge the frames of each repetition after the fact, with
+zero-phase filtered measures; the live coach feeds it as the frames arrive, with causal ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backstretch.analysis.faults import NEEDS, fault_record
+from backstretch.analysis.model import Fault, Rep, SkippedCheck
+from backstretch.exercise.schema import Exercise, View
+from backstretch.signal.features import Features
+
+#: The measures of the resting posture that the rounding is measured against.
+BASELINE_MEASURES = ("shoulders_forward", "trunk_forward", "head_height", "rounding_raw")
+
+
+class RestBaseline:
+    """The person's resting posture: medians of a few measures over frames with the arms
+    down (at most the last ``keep`` of them). Offline it sees every rest frame of the
+    recording; live, those seen so far."""
+
+    def __init__(self, keep: int = 600) -> None:
+        self._values: dict[str, deque[float]] = {m: deque(maxlen=keep) for m in BASELINE_MEASURES}
+
+    def observe(self, f: Features, i: int) -> None:
+        for m, store in self._values.items():
+            v = float(getattr(f, m)[i])
+            if math.isfinite(v):
+                store.append(v)
+
+    def observe_all(self, f: Features, rest: np.ndarray) -> None:
+        for i in np.flatnonzero(rest).tolist():
+            self.observe(f, i)
+
+    def get(self, measure: str, min_count: int = 5) -> float | None:
+        store = self._values[measure]
+        return float(np.median(store)) if len(store) >= min_count else None
+
+
+def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
+    """How far the upper back is rounded in each frame, in the units of ``no_rounding.min``:
+    the shoulders' travel forward of the hips (protraction and upper-back flexion; the thing
+    itself, seen from any side but the front) against the rest posture, plus a little of the
+    head's drop. NaN where the shoulders or hips are not seen, or no rest posture was seen."""
+    nr = ex.faults.no_rounding
+    sh0 = base.get("shoulders_forward")
+    head0 = base.get("head_height")
+    if sh0 is None:
+        return np.full(len(f), np.nan)
+    score = (f.shoulders_forward - sh0) / nr.shoulders_forward
+    if head0 is not None:
+        drop = np.clip((head0 - f.head_height) / nr.head_drop, 0.0, 1.0)
+        score = score + nr.head_weight * np.nan_to_num(drop, nan=0.0)
+    return np.asarray(score)
+
+
+@dataclass
+class _Span:
+    start: float
+    end: float
+    flagged: int = 0
+    frames: int = 0
+
+
+@dataclass
+class FormJudge:
+    """The form of one repetition, fed frame by frame while the arms are in position."""
+
+    ex: Exercise
+    enter_t: float
+    checks: set[str]  # the frame rules the view can make
+    hold_s: float = 0.0
+    reached: bool = False  # the stretch position has been reached (the body settled in it)
+    hold_start: float | None = None
+    hold_end: float | None = None
+    seen_s: dict[str, float] = field(default_factory=dict)
+    total_s: float = 0.0
+    spans: dict[str, list[_Span]] = field(default_factory=dict)
+    _since: dict[str, float] = field(default_factory=dict)
+    _off: dict[str, float] = field(default_factory=dict)
+    _lasting: set[str] = field(default_factory=set)
+
+    def covered(self, code: str) -> bool:
+        """Whether a check's measure has been seen for enough of the position so far."""
+        need = self.ex.faults.min_coverage
+        return self.total_s < self.ex.faults.settle_s or (
+            self.seen_s.get(code, 0.0) >= need * self.total_s
+        )
+
+    def step(
+        self,
+        t: float,
+        dt: float,
+        raw: set[str],
+        seen: set[str],
+        *,
+        settled: bool = True,
+        moving: bool = False,
+    ) -> tuple[bool, list[str]]:
+        """One frame in position: ``raw`` the rules broken in it, ``seen`` the checks whose
+        measure it has, ``settled`` the body has stopped moving into the stretch (the hold
+        starts only once it has), ``moving`` the arms already on the way down (live: the
+        release has begun). Returns whether the hold timer runs, and the lasting faults."""
+        fr = self.ex.faults
+        # the stretch position is reached once the body has settled in it, rounded where the
+        # view can see the rounding
+        self.reached = self.reached or (settled and "no_rounding" not in raw)
+        self.total_s += dt
+        for c in seen & self.checks:
+            self.seen_s[c] = self.seen_s.get(c, 0.0) + dt
+        raw = {c for c in raw if self.covered(c)}
+        lasting = self._debounce(t, raw)
+        settling = t - self.enter_t < fr.settle_s
+        bad = bool(lasting) or (settling and bool(raw)) or moving or not self.reached
+        if not bad:
+            self.hold_s += dt
+            self.hold_start = t if self.hold_start is None else self.hold_start
+            self.hold_end = t + dt
+        if not settling and not moving:
+            for c in lasting:
+                spans = self.spans.setdefault(c, [])
+                if spans and self._since.get(c, t) - spans[-1].end <= fr.merge_gap_s:
+                    spans[-1].end = t + dt
+                else:
+                    spans.append(_Span(self._since.get(c, t), t + dt))
+                spans[-1].frames += 1
+                spans[-1].flagged += c in raw
+        return not bad, lasting
+
+    def _debounce(self, t: float, raw: set[str]) -> list[str]:
+        """Faults that last: on after ``min_duration_s`` of their flag, off only after it has
+        been clear for ``merge_gap_s`` (a noisy flag does not let the timer run between blips)."""
+        fr = self.ex.faults
+        for c in raw | self._lasting | set(self._since):
+            if c in raw:
+                self._since.setdefault(c, t)
+                self._off.pop(c, None)
+                if t - self._since[c] >= fr.min_duration_s:
+                    self._lasting.add(c)
+            elif c in self._lasting:
+                if t - self._off.setdefault(c, t) > fr.merge_gap_s:
+                    self._lasting.discard(c)
+                    self._since.pop(c, None)
+                    self._off.pop(c, None)
+            else:
+                self._since.pop(c, None)
+        return sorted(self._lasting)
+
+    def faults(self, exit_t: float) -> list[Fault]:
+        """The frame faults of the repetition (spans that only belong to getting out of the
+        stretch, in its last ``settle_s``, are dropped), each with a confidence: the share of
+        its span the rule was seen broken, times the share of the position its measure was
+        seen."""
+        fr, out = self.ex.faults, []
+        for code, spans in self.spans.items():
+            if not self.covered(code):
+                continue
+            cover = min(1.0, self.seen_s.get(code, 0.0) / max(self.total_s, 1e-9))
+            for s in spans:
+                if s.start >= exit_t - fr.settle_s or s.end - s.start < fr.min_duration_s:
+                    continue
+                conf = cover * s.flagged / max(s.frames, 1)
+                out.append(fault_record(self.ex, code, s.start, min(s.end, exit_t), conf))
+        return out
+
+    def abstained(self, rep: int) -> list[SkippedCheck]:
+        """The checks this repetition could not make, and why."""
+        out = []
+        for code in sorted(self.checks):
+            if self.covered(code) or self.total_s <= 0:
+                continue
+            share = 1.0 - self.seen_s.get(code, 0.0) / self.total_s
+            parts = NEEDS[code][1]
+            out.append(SkippedCheck(
+                check=code,
+                reason=f"repetition {rep}: the {parts} were not seen clearly in {share:.0%} of "
+                "the stretch position, so this was not judged",
+            ))  # fmt: skip
+        return out
+
+
+def event_faults(
+    ex: Exercise,
+    active: set[str],
+    *,
+    start_t: float,
+    enter_t: float,
+    exit_t: float,
+    end_t: float,
+    lowering_speed: float,
+    shake: list[float] | np.ndarray,
+    hold_s: float,
+) -> list[Fault]:
+    """The rules that judge a repetition as a whole."""
+    fr, out = ex.faults, []
+    if "release_too_fast" in active and lowering_speed > fr.release_too_fast.max_speed_deg_s:
+        out.append(fault_record(ex, "release_too_fast", exit_t, end_t))
+    values = np.asarray(shake, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if (
+        "jerky_movement" in active
+        and values.size
+        and np.percentile(values, 95) > fr.jerky_movement.max_shake
+    ):
+        out.append(fault_record(ex, "jerky_movement", start_t, exit_t))
+    if hold_s < ex.targets.hold_s:
+        out.append(fault_record(ex, "hold_too_short", enter_t, exit_t))
+    return out
+
+
+def build_rep(
+    ex: Exercise,
+    index: int,
+    judge: FormJudge,
+    faults: list[Fault],
+    *,
+    start_t: float,
+    end_t: float,
+    position_s: float,
+    confidence: float,
+    peak_reach: float,
+) -> Rep:
+    faults = sorted(faults, key=lambda x: (x.start_s, x.code))
+    return Rep(
+        index=index,
+        start_s=round(start_t, 2),
+        hold_start_s=None if judge.hold_start is None else round(judge.hold_start, 2),
+        hold_end_s=None if judge.hold_end is None else round(judge.hold_end, 2),
+        end_s=round(end_t, 2),
+        position_s=round(position_s, 2),
+        hold_s=round(judge.hold_s, 2),
+        completed=judge.hold_s >= ex.targets.hold_s and not faults,
+        confidence=round(float(np.clip(confidence, 0.0, 1.0)), 3),
+        peak_reach=round(peak_reach, 3) if math.isfinite(peak_reach) else 0.0,
+        faults=faults,
+    )
+
+
+def hold_timing(view: View, checks: set[str]) -> str:
+    """What the hold timer's start and end are based on, in this view."""
+    if "no_rounding" in checks:
+        return (
+            "The hold runs from the moment the upper back is rounded with the arms forward "
+            "to the moment the release begins, while the form is right."
+        )
+    return (
+        f"In a {view} view the rounding of the upper back cannot be seen: the hold runs from "
+        "the moment the arms are still in front of you to the moment the release begins."
+    )
