@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backstretch.analysis.model import Rep  # noqa: E402
+from backstretch.errors import BackstretchError  # noqa: E402
 from backstretch.exercise import FAULT_CODES, Exercise, builtin_exercise  # noqa: E402
 from backstretch.pipeline import analyze_source, open_source  # noqa: E402
 from studio.truth import ClipTruth  # noqa: E402
@@ -61,8 +62,11 @@ def extract(clips: list[ClipTruth], ex: Exercise, force: bool = False) -> None:
     todo = [t for t in clips if force or not landmarks_of(t).exists()]
     started = time.monotonic()
     for k, t in enumerate(todo, 1):
-        tmp = landmarks_of(t).with_suffix(".part")
-        analyze_source(open_source(RENDERED / t.video), ex, save_landmarks=tmp)
+        tmp = RENDERED / f"{t.name}.partial.jsonl.gz"  # renamed once complete
+        try:
+            analyze_source(open_source(RENDERED / t.video), ex, save_landmarks=tmp)
+        except BackstretchError as e:  # the poses are kept all the same: that is the finding
+            print(f"{t.name}: {e}", file=sys.stderr)
         tmp.rename(landmarks_of(t))
         rate = (time.monotonic() - started) / k
         print(f"[{k}/{len(todo)}] {t.name} ({rate:.1f} s a clip)", file=sys.stderr, flush=True)
@@ -85,11 +89,15 @@ def run_live(path: Path, ex: Exercise) -> tuple[list[Rep], set[str]]:
     return summary.reps, skipped
 
 
-def analyse(t: ClipTruth, ex: Exercise, live: bool) -> tuple[list[Rep], set[str]]:
+def analyse(t: ClipTruth, ex: Exercise, live: bool) -> tuple[list[Rep], set[str]] | str:
+    """The repetitions and skipped checks, or the reason the recording was refused."""
     path = landmarks_of(t) if landmarks_of(t).exists() else RENDERED / t.video
-    if live:
-        return run_live(path, ex)
-    r = analyze_source(open_source(path), ex).report
+    try:
+        if live:
+            return run_live(path, ex)
+        r = analyze_source(open_source(path), ex).report
+    except BackstretchError as e:  # refused with a reason (e.g. nobody found)
+        return str(e).split(": ", 1)[-1]
     return r.reps, {s.check for s in r.checks_skipped}
 
 
@@ -110,8 +118,14 @@ def evaluate(clips: list[ClipTruth], *, real: bool = True, live: bool = False) -
     misses: dict[str, list[str]] = defaultdict(list)
     phantom: dict[str, int] = {}
     per_clip = []
+    refused: dict[str, str] = {}
     for t in clips:
-        reps, skipped = analyse(t, ex, live)
+        got = analyse(t, ex, live)
+        if isinstance(got, str):  # not a silent wrong answer: counted apart, and named
+            refused[t.name] = got
+            print(f"{t.name}: refused: {got}", file=sys.stderr)
+            continue
+        reps, skipped = got
         found_codes = sorted({f.code for r in reps for f in r.faults})
         completed = sum(r.completed for r in reps)
         per_clip.append({"name": t.name, "view": t.view, "family": t.family, "reps": len(reps),
@@ -175,7 +189,7 @@ def evaluate(clips: list[ClipTruth], *, real: bool = True, live: bool = False) -
             phantom_real[path.name] = analyze_source(open_source(path), ex).report.summary.rep_count
     return {"mode": "live" if live else "offline", "groups": table, "faults": faults,
             "phantom_rendered": phantom, "phantom_real": phantom_real, "misses": dict(misses),
-            "clips": per_clip}  # fmt: skip
+            "refused": refused, "clips": per_clip}  # fmt: skip
 
 
 def _fmt(v: Any, spec: str = "") -> str:
@@ -201,6 +215,10 @@ def report(res: dict[str, Any], split: str, n: int) -> None:
           f"{sum(bad.values())} {bad if bad else ''}")  # fmt: skip
     for name, k in res["phantom_real"].items():
         print(f"phantom reps on real {name}: {k}")
+    if res["refused"]:
+        print(f"\nrefused with a reason (not scored above): {len(res['refused'])}")
+        for name, why in res["refused"].items():
+            print(f"  {name}: {why}")
     allg = res["groups"].get("all", {})
     worst_f1 = min((f["f1"] for f in res["faults"].values()), default=None)
     phantoms = sum(res["phantom_rendered"].values()) + sum(res["phantom_real"].values())

@@ -1,5 +1,6 @@
 """python -m studio render SCENARIO.toml [--out DIR]
 python -m studio batch SCENARIO.toml... --out DIR [--jobs 2]
+python -m studio truth SCENARIO.toml... --out DIR   (rewrite the truth files, no rendering)
 python -m studio scenarios [--out studio/scenarios]   (write the benchmark set's scenario files)
 """
 
@@ -24,6 +25,24 @@ def _render(path: str, out: str) -> str:
     return f"{sc.name}: {truth.frames} frames, {truth.rep_count} reps, faults {truth.fault_codes}"
 
 
+def _truth(paths: list[str], out: str) -> None:
+    from studio.body import AnnyBody, Colours
+    from studio.clip import build_script, clip_truth
+    from studio.scenario import load_scenario
+
+    bodies: dict[str, AnnyBody] = {}
+    for path in paths:
+        sc = load_scenario(path)
+        key = sc.body.model_dump_json()
+        if key not in bodies:
+            bodies[key] = AnnyBody(sc.body.model_dump(), Colours())
+        script = build_script(sc)
+        frames = round(script.duration * sc.camera.fps)
+        truth = clip_truth(sc, script, bodies[key], frames)
+        (Path(out) / f"{sc.name}.truth.json").write_text(truth.model_dump_json(indent=2) + "\n")
+        print(f"{sc.name}: {truth.rep_count} reps, faults {truth.fault_codes}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m studio", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -34,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("scenarios", nargs="+")
     b.add_argument("--out", required=True)
     b.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    tr = sub.add_parser("truth", help="rewrite the truth files of rendered clips")
+    tr.add_argument("scenarios", nargs="+")
+    tr.add_argument("--out", required=True)
     s = sub.add_parser("scenarios", help="write the benchmark set's scenario files")
     s.add_argument("--out", default=str(Path(__file__).parent / "scenarios"))
     args = ap.parse_args(argv)
@@ -43,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             for line in pool.map(_render, args.scenarios, [args.out] * len(args.scenarios)):
                 print(line, flush=True)
+    elif args.cmd == "truth":
+        _truth(args.scenarios, args.out)
     else:
         from studio.catalogue import write_scenarios
 

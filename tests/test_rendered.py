@@ -1,6 +1,7 @@
-"""The rendered benchmark set: every truth file is valid and matches its clip, the set covers
-what it must, and the analysis of a few test clips stays above a floor well below the
-targets (the full numbers come from benchmarks/accuracy.py)."""
+"""The rendered benchmark set: every truth file is valid and matches its clip and its poses,
+the set covers what it must (bodies, styles, cameras, codecs, faults, 25+ non-stretch
+movements), the two splits differ in performance style, and the accuracy benchmark over the
+whole test split (from the kept poses, so it runs in a minute) meets floors at the targets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from backstretch.exercise import FAULT_CODES
+from backstretch.pose.replay import open_recording
 from backstretch.pose.video import VideoReader
 from studio.truth import ClipTruth
 
@@ -36,37 +38,59 @@ def test_each_truth_file_is_valid_and_matches_its_clip(path):
     assert abs(info.frames - t.frames) <= 1
     rows = (RENDERED / f"{t.name}.csv").read_text().splitlines()
     assert len(rows) == t.frames + 1 and rows[0].startswith("t,phase,elevation")
+    poses = open_recording(RENDERED / f"{t.name}.landmarks.jsonl.gz")
+    assert abs(poses.info.frames - t.frames) <= 1
+    assert (poses.info.width, poses.info.height) == (t.width, t.height)
 
 
-def test_the_set_covers_bodies_views_faults_and_movements():
+def test_the_set_covers_bodies_styles_cameras_faults_and_movements():
     truths = [load(p) for p in TRUTHS]
-    assert len(truths) >= 30
-    assert len({json.dumps(t.body, sort_keys=True) for t in truths}) >= 4
-    assert len({t.camera_yaw_deg for t in truths}) >= 5
+    assert len(truths) >= 150
+    assert len({json.dumps(t.body, sort_keys=True) for t in truths}) >= 8
+    assert len({t.camera_yaw_deg for t in truths}) >= 10
+    assert {t.camera["codec"] for t in truths} == {"h264", "mp4v", "vp9"}
+    fps = {t.fps for t in truths}
+    assert min(fps) <= 10 and max(fps) >= 60
+    assert any(t.height > t.width and t.height >= 1920 for t in truths)  # a phone held upright
+    assert any(t.width <= 320 for t in truths)  # an old webcam
     faults = Counter(c for t in truths for c in t.fault_codes)
-    assert all(faults[c] >= 2 for c in FAULT_CODES), faults
-    assert sum(t.kind == "non_stretch" for t in truths) >= 5
-    assert {t.split for t in truths} == {"tune", "test"}
+    assert all(faults[c] >= 4 for c in FAULT_CODES), faults
+    moves = {t.movement for t in truths if t.kind == "non_stretch"}
+    assert len(moves) >= 25
+    heads = {t.style.get("head") for t in truths if t.kind == "stretch"}
+    assert heads == {"bowed", "neutral", "tucked"}
     size = sum(p.stat().st_size for p in RENDERED.iterdir())
-    assert size <= 60 * 1024 * 1024
+    assert size <= 80 * 1024 * 1024
 
 
-FEW = ["test-clean-cleo-20", "test-elbows_bent-ben-20", "test-move-squats_arms_forward-ben-45"]
+def test_the_splits_differ_in_style_and_bodies_not_only_in_camera():
+    truths = [load(p) for p in TRUTHS]
+    fam = {s: {t.family for t in truths if t.split == s and t.kind == "stretch"}
+           for s in ("tune", "test")}  # fmt: skip
+    assert fam["tune"] and fam["test"] and not fam["tune"] & fam["test"]
+    bodies = {s: {json.dumps(t.body, sort_keys=True) for t in truths if t.split == s}
+              for s in ("tune", "test")}  # fmt: skip
+    assert not bodies["tune"] & bodies["test"]
 
 
 @pytest.mark.slow
-def test_accuracy_on_a_few_rendered_clips_stays_above_a_floor():
+def test_accuracy_on_the_test_split_meets_the_floors():
+    """The whole test split through the analysis (from the kept poses): the floors sit at the
+    issue's targets where they are met, and just under the measured value where not, so a
+    regression fails here (the full tables: python benchmarks/accuracy.py)."""
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), "--split", "test", "--only",
-         *FEW, "--no-real", "--json"],
-        capture_output=True, text=True, timeout=600, check=True,
+        [sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), "--split", "test", "--json"],
+        capture_output=True, text=True, timeout=1200, check=True,
     )  # fmt: skip
     res = json.loads(out.stdout)
-    clips = {c["name"]: c for c in res["clips"]}
-    assert set(clips) == set(FEW)
-    for name in FEW[:2]:
-        assert clips[name]["reps"] == clips[name]["truth_reps"], clips[name]
-    assert "elbows_bent" in clips["test-elbows_bent-ben-20"]["faults"]
-    assert res["phantom_rendered"] == 0
-    for view in res["views"].values():
-        assert view["hold_mae_s"] is not None and view["hold_mae_s"] <= 3.0
+    allg = res["groups"]["all"]
+    assert allg["rep_exact_pct"] >= FLOORS["rep_exact_pct"]
+    assert allg["completed_exact_pct"] >= FLOORS["completed_exact_pct"]
+    assert allg["hold_mae_s"] <= FLOORS["hold_mae_s"]
+    for code, f in res["faults"].items():
+        assert f["f1"] >= FLOORS["f1"].get(code, 0.9), (code, f)
+    assert sum(res["phantom_rendered"].values()) == 0, res["phantom_rendered"]
+    assert sum(res["phantom_real"].values()) == 0, res["phantom_real"]
+
+
+FLOORS: dict = {"rep_exact_pct": 98.0, "completed_exact_pct": 95.0, "hold_mae_s": 1.0, "f1": {}}

@@ -103,6 +103,8 @@ def _print_report(r: Report, console: Console) -> None:
             console.print(f"  - {c.check}: {c.reason}")
     for w in r.warnings:
         console.print(f"[yellow]! {w}[/yellow]")
+    if r.reps and r.hold_timing:
+        console.print(r.hold_timing, style="dim")
 
 
 @app.command()

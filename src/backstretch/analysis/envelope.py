@@ -18,13 +18,14 @@ from backstretch.signal.features import Features
 
 
 def _above(x: np.ndarray, limit: float) -> np.ndarray:
+    """True where ``x`` is above the limit (a measure not seen, NaN, does not vote)."""
     with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(x, nan=np.inf) > limit)
+        return np.asarray(np.nan_to_num(x, nan=-np.inf) > limit)
 
 
 def _below(x: np.ndarray, limit: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(x, nan=-np.inf) < limit)
+        return np.asarray(np.nan_to_num(x, nan=np.inf) < limit)
 
 
 def _several_faults(f: Features, e: Envelope) -> np.ndarray:

@@ -96,6 +96,8 @@ class FormJudge:
     _since: dict[str, float] = field(default_factory=dict)
     _off: dict[str, float] = field(default_factory=dict)
     _lasting: set[str] = field(default_factory=set)
+    _pending_from: float | None = None
+    _pending_s: float = 0.0
 
     def covered(self, code: str) -> bool:
         """Whether a check's measure has been seen for enough of the position so far."""
@@ -119,16 +121,28 @@ class FormJudge:
         starts only once it has), ``moving`` the arms already on the way down (live: the
         release has begun). Returns whether the hold timer runs, and the lasting faults."""
         fr = self.ex.faults
-        # the stretch position is reached once the body has settled in it, rounded where the
-        # view can see the rounding
-        self.reached = self.reached or (settled and "no_rounding" not in raw)
         self.total_s += dt
         for c in seen & self.checks:
             self.seen_s[c] = self.seen_s.get(c, 0.0) + dt
         raw = {c for c in raw if self.covered(c)}
         lasting = self._debounce(t, raw)
         settling = t - self.enter_t < fr.settle_s
-        bad = bool(lasting) or (settling and bool(raw)) or moving or not self.reached
+        bad = bool(lasting) or (settling and bool(raw)) or moving
+        if not self.reached and not bad:
+            # the stretch position is reached once the body has stayed settled in it (rounded,
+            # where the view can see the rounding) for ``settled_for_s``; from then on the
+            # hold counts from the start of that stay
+            if settled and "no_rounding" not in raw:
+                if self._pending_from is None:
+                    self._pending_from, self._pending_s = t, 0.0
+                self._pending_s += dt
+                if t + dt - self._pending_from >= self.ex.detection.settled_for_s:
+                    self.reached = True
+                    self.hold_s += self._pending_s - dt
+                    self.hold_start = self._pending_from
+            else:
+                self._pending_from = None
+        bad = bad or not self.reached
         if not bad:
             self.hold_s += dt
             self.hold_start = t if self.hold_start is None else self.hold_start

@@ -62,6 +62,7 @@ class Detection(Strict):
     min_position_s: float = Field(gt=0)
     max_gap_s: float = Field(ge=0)
     settled_speed: float = Field(gt=0)
+    settled_for_s: float = Field(ge=0)
     onset_speed_deg_s: float = Field(gt=0)
 
     @model_validator(mode="after")

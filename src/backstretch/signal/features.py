@@ -37,8 +37,8 @@ SHAKE_BAND_HZ = (1.2, 5.0)
 #: 12 deg/s); their spread a standard deviation over 1 s (a swing or a clap shows in it).
 TREND_WINDOW_S = 2.0
 SPREAD_WINDOW_S = 1.0
-#: Whether the shoulders and head have stopped moving into the stretch: a slope over 0.6 s.
-SETTLE_WINDOW_S = 0.6
+#: Whether the shoulders and head have stopped moving into the stretch: a slope over 1 s.
+SETTLE_WINDOW_S = 1.0
 
 
 @dataclass
@@ -239,11 +239,17 @@ def compute_features(
     shoulders_forward = dot(sh_mid - hip_mid, forward) / torso
     head_height = dot(ear_mid - sh_mid, UP) / torso
     shoulder_width = norm(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)) / torso
+    # what moves while the body goes into the stretch, in 3-D and in the picture (from the
+    # front the shoulders travel towards the camera: their picture width and the head's
+    # height over them still change)
+    sh2 = _mid(pt(L.LEFT_SHOULDER, p2v), pt(L.RIGHT_SHOULDER, p2v))
+    head_2d = (sh2[:, 1] - _mid(pt(L.LEFT_EAR, p2v), pt(L.RIGHT_EAR, p2v))[:, 1]) / torso_2d
+    width_2d = norm(pt(L.LEFT_SHOULDER, p2v) - pt(L.RIGHT_SHOULDER, p2v)) / torso_2d
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         settle_speed = np.nanmax(
             np.abs(np.stack([moving_slope(t, x, fs, SETTLE_WINDOW_S, causal=causal)
-                             for x in (shoulders_forward, head_height)])),
+                             for x in (shoulders_forward, head_height, head_2d, width_2d)])),
             axis=0,
         )  # fmt: skip
 
