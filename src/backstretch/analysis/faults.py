@@ -97,10 +97,11 @@ def frame_flags(
     r = ex.faults
     flags: dict[str, np.ndarray] = {}
     if "elbows_bent" in active:
-        bent = _lt(f.straightness, r.elbows_bent.straightness_min)
-        if view != "front":
-            seen = ~_lt(f.arm_2d_length, r.elbows_bent.min_2d_length)
-            bent |= seen & _lt(f.elbow_2d, r.elbows_bent.angle_2d_min_deg)
+        eb = r.elbows_bent
+        bent = _lt(f.straightness, eb.straightness_min)
+        if view != "front":  # the arm across the line of sight: its bend is in the picture
+            seen = ~_lt(f.arm_2d_length, eb.min_2d_length) & ~_lt(f.yaw, eb.angle_2d_min_yaw_deg)
+            bent |= seen & _lt(f.elbow_2d, eb.angle_2d_min_deg)
         flags["elbows_bent"] = bent
     if "arms_too_low" in active:
         flags["arms_too_low"] = _lt(f.elevation, r.arms_too_low.min_deg)

@@ -129,6 +129,7 @@ class ElbowsBent(Rule):
     straightness_min: float = Field(gt=0, le=1)
     angle_2d_min_deg: float = Field(gt=0, le=180)
     min_2d_length: float = Field(gt=0, le=1)
+    angle_2d_min_yaw_deg: float = Field(ge=0, le=90)
 
 
 class ArmsTooLow(Rule):

@@ -39,6 +39,10 @@ TREND_WINDOW_S = 2.0
 SPREAD_WINDOW_S = 1.0
 #: Whether the shoulders and head have stopped moving into the stretch: a slope over 1 s.
 SETTLE_WINDOW_S = 1.0
+#: The shoulders' forward travel is seen in the picture from this body turn on (deg) ...
+FORWARD_MIN_YAW = 24.0
+#: ... and left-right measures (hands to one side, crossed) up to this turn.
+SIDEWAYS_MAX_YAW = 60.0
 
 
 @dataclass
@@ -226,8 +230,12 @@ def compute_features(
     one_arm = np.isnan(elev_stack).any(axis=0)
     elevation_low = np.where(one_arm, np.nan, elevation_low)
     elevation_high = np.where(one_arm, np.nan, elevation_high)
+    yaw_med = _nanmedian(yaw, 0.0)
     hands_off_centre = np.abs(dot(wrist_mid - sh_mid, left)) / torso
     hands_order = dot(pt(L.LEFT_WRIST) - pt(L.RIGHT_WRIST), left) / torso
+    if yaw_med > SIDEWAYS_MAX_YAW:  # from the side, left-right lies along the line of sight
+        hands_off_centre = np.full(len(t), np.nan)
+        hands_order = np.full(len(t), np.nan)
     ankle_mid = _mid(pt(L.LEFT_ANKLE), pt(L.RIGHT_ANKLE))
     hips_over_feet = dot(hip_mid - ankle_mid, forward) / torso
     sh_line = unit(horizontal(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)))
@@ -235,14 +243,23 @@ def compute_features(
     twist = np.degrees(np.arccos(np.clip(dot(sh_line, hip_line), -1.0, 1.0)))
     elevation_trend = moving_slope(t, elevation, fs, TREND_WINDOW_S, causal=causal)
     elevation_spread = moving_std(elevation, fs, SPREAD_WINDOW_S, causal=causal)
-    gap_spread = moving_std(hands_gap, fs, SPREAD_WINDOW_S, causal=causal)
-    shoulders_forward = dot(sh_mid - hip_mid, forward) / torso
+    # Forward travel of the shoulders over the hips, seen in the picture (a monocular depth
+    # guess is poor: near the front it even has the wrong sign), undone for the body's turn;
+    # from the front (turn under SIDE_MIN_YAW) it cannot be seen.
+    sh2 = _mid(pt(L.LEFT_SHOULDER, p2v), pt(L.RIGHT_SHOULDER, p2v))
+    hip2 = _mid(pt(L.LEFT_HIP, p2v), pt(L.RIGHT_HIP, p2v))
+    ear2 = _mid(pt(L.LEFT_EAR, p2v), pt(L.RIGHT_EAR, p2v))
+    facing_2d = np.sign(_nanmedian(pt(L.NOSE, p2v)[:, 0] - ear2[:, 0], 0.0))
+    side_turn = float(np.sin(np.radians(yaw_med)))
+    if side_turn >= np.sin(np.radians(FORWARD_MIN_YAW)) and facing_2d != 0:
+        shoulders_forward = (sh2[:, 0] - hip2[:, 0]) * facing_2d / torso_2d / side_turn
+    else:
+        shoulders_forward = np.full(len(t), np.nan)
     head_height = dot(ear_mid - sh_mid, UP) / torso
     shoulder_width = norm(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)) / torso
     # what moves while the body goes into the stretch, in 3-D and in the picture (from the
     # front the shoulders travel towards the camera: their picture width and the head's
     # height over them still change)
-    sh2 = _mid(pt(L.LEFT_SHOULDER, p2v), pt(L.RIGHT_SHOULDER, p2v))
     head_2d = (sh2[:, 1] - _mid(pt(L.LEFT_EAR, p2v), pt(L.RIGHT_EAR, p2v))[:, 1]) / torso_2d
     width_2d = norm(pt(L.LEFT_SHOULDER, p2v) - pt(L.RIGHT_SHOULDER, p2v)) / torso_2d
     with warnings.catch_warnings():
@@ -258,6 +275,10 @@ def compute_features(
     turn = max(float(np.cos(np.radians(_nanmedian(yaw, 0.0)))), 0.4)
     wrist_2d = norm(pt(L.LEFT_WRIST, p2v) - pt(L.RIGHT_WRIST, p2v))
     hands_gap_2d = wrist_2d / max(torso_2d, 1e-6) / turn
+    gap_spread = np.fmax(
+        moving_std(hands_gap, fs, SPREAD_WINDOW_S, causal=causal),
+        moving_std(hands_gap_2d, fs, SPREAD_WINDOW_S, causal=causal),
+    )
 
     return Features(
         t=t,
