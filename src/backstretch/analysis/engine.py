@@ -220,7 +220,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     in_rep = np.zeros(n, dtype=bool)
     for a, _, _, b in refined:
         in_rep[a : b + 1] = True
-    rest = ~in_rep & (np.nan_to_num(f.elevation, nan=90.0) < ex.detection.rest_deg)
+    rest = ~in_rep & (np.nan_to_num(f.elevation, nan=90.0) < ex.detection.exit_deg)
     base = RestBaseline(keep=n)
     base.observe_all(f, rest)
     tl.rounding = rounding_of(f, base, ex)

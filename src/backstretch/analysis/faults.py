@@ -11,7 +11,7 @@ import numpy as np
 
 from backstretch.analysis.model import Fault, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
-from backstretch.signal.features import Features
+from backstretch.signal.features import FORWARD_MIN_YAW, Features
 
 FRAME_RULES = (
     "elbows_bent",
@@ -145,7 +145,14 @@ def active_checks(ex: Exercise, view: View, f: Features) -> tuple[set[str], list
         attr, parts = NEEDS[code]
         values = np.asarray(getattr(f, attr))[f.detected]
         if values.size == 0 or np.isnan(values).all():
-            skipped.append(SkippedCheck(check=code, reason=f"the {parts} were not seen"))
+            reason = f"the {parts} were not seen"
+            if code == "no_rounding" and np.nanmedian(f.yaw) < FORWARD_MIN_YAW:
+                reason = (
+                    f"the body is turned less than {FORWARD_MIN_YAW:.0f} deg from the camera, so "
+                    "the shoulders' forward travel is not in the picture; a camera at about "
+                    "45 deg can"
+                )
+            skipped.append(SkippedCheck(check=code, reason=reason))
             continue
         active.add(code)
     return active, skipped

@@ -269,7 +269,7 @@ class LiveSession:
             self._close_rep(self.machine.episodes[-1], active)
         if self.machine.current is not self._episode:
             self._episode, self._log = self.machine.current, _RepLog()
-        if phase is Phase.REST and f is not None and elevation < det.rest_deg:
+        if phase is Phase.REST and f is not None and elevation < det.exit_deg:
             self._rest.observe(f, len(f) - 1)
         state.phase = phase.value
         state.rep_count = len(self.reps)

@@ -40,7 +40,7 @@ SPREAD_WINDOW_S = 1.0
 #: Whether the shoulders and head have stopped moving into the stretch: a slope over 1 s.
 SETTLE_WINDOW_S = 1.0
 #: The shoulders' forward travel is seen in the picture from this body turn on (deg) ...
-FORWARD_MIN_YAW = 24.0
+FORWARD_MIN_YAW = 30.0
 #: ... and left-right measures (hands to one side, crossed) up to this turn.
 SIDEWAYS_MAX_YAW = 60.0
 
@@ -236,6 +236,7 @@ def compute_features(
     if yaw_med > SIDEWAYS_MAX_YAW:  # from the side, left-right lies along the line of sight
         hands_off_centre = np.full(len(t), np.nan)
         hands_order = np.full(len(t), np.nan)
+        hands_gap = np.full(len(t), np.nan)
     ankle_mid = _mid(pt(L.LEFT_ANKLE), pt(L.RIGHT_ANKLE))
     hips_over_feet = dot(hip_mid - ankle_mid, forward) / torso
     sh_line = unit(horizontal(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)))
