@@ -231,7 +231,7 @@ def event_faults(
     if (
         "jerky_movement" in active
         and values.size
-        and np.percentile(values, 95) > fr.jerky_movement.max_shake
+        and np.percentile(values, fr.jerky_movement.shake_percentile) > fr.jerky_movement.max_shake
     ):
         out.append(fault_record(ex, "jerky_movement", start_t, exit_t))
     if hold_s < ex.targets.hold_s:

@@ -157,6 +157,7 @@ class ReleaseTooFast(Rule):
 
 class JerkyMovement(Rule):
     max_shake: float = Field(gt=0)
+    shake_percentile: float = Field(gt=0, le=100)
     min_fps: float = Field(gt=0)
 
 
