@@ -244,6 +244,7 @@ def compute_features(
     twist = np.degrees(np.arccos(np.clip(dot(sh_line, hip_line), -1.0, 1.0)))
     elevation_trend = moving_slope(t, elevation, fs, TREND_WINDOW_S, causal=causal)
     elevation_spread = moving_std(elevation, fs, SPREAD_WINDOW_S, causal=causal)
+    shoulders_forward_3d = dot(sh_mid - hip_mid, forward) / torso  # a motion cue only
     # Forward travel of the shoulders over the hips, seen in the picture (a monocular depth
     # guess is poor: near the front it even has the wrong sign), undone for the body's turn;
     # from the front (turn under SIDE_MIN_YAW) it cannot be seen.
@@ -267,7 +268,8 @@ def compute_features(
         warnings.simplefilter("ignore", RuntimeWarning)
         settle_speed = np.nanmax(
             np.abs(np.stack([moving_slope(t, x, fs, SETTLE_WINDOW_S, causal=causal)
-                             for x in (shoulders_forward, head_height, head_2d, width_2d)])),
+                             for x in (shoulders_forward, shoulders_forward_3d, head_height,
+                                       head_2d, width_2d)])),
             axis=0,
         )  # fmt: skip
 
