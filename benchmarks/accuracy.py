@@ -182,7 +182,8 @@ def evaluate(clips: list[ClipTruth], *, real: bool = True, live: bool = False) -
         rc = tp / (tp + fn) if tp + fn else 1.0
         faults[c] = {"precision": round(p, 2), "recall": round(rc, 2),
                      "f1": round(2 * p * rc / (p + rc), 2) if p + rc else 0.0,
-                     **cells, "by_view": {k: v for k, v in conf[c].items() if k != "all"}}  # fmt: skip
+                     **cells,
+                     "by_view": {k: v for k, v in conf[c].items() if k != "all"}}  # fmt: skip
     phantom_real = {}
     if real:
         for path in REAL:
@@ -204,7 +205,8 @@ def report(res: dict[str, Any], split: str, n: int) -> None:
         print(f"{key:30} {g['clips']:5d} {_fmt(g['rep_exact_pct'], '.1f'):>9}% "
               f"{_fmt(g['completed_exact_pct'], '.1f'):>15}% "
               f"{_fmt(g['hold_mae_s'], '.2f'):>14} ({g['clean_reps']})")  # fmt: skip
-    print(f"\n{'fault':18} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn/tn (views that can check)")
+    print(f"\n{'fault':18} {'precision':>9} {'recall':>7} {'F1':>6}   "
+          "tp/fp/fn/tn (views that can check)")  # fmt: skip
     for c, f in res["faults"].items():
         views = ", ".join(f"{k[5:]} {v['tp']}/{v['fp']}/{v['fn']}/{v['tn']}"
                           for k, v in sorted(f["by_view"].items()))  # fmt: skip
@@ -245,8 +247,10 @@ def main() -> None:
     ap.add_argument("--split", choices=["test", "tune", "all"], default="test")
     ap.add_argument("--only", nargs="*", help="clip names")
     ap.add_argument("--live", action="store_true", help="through the live coach, frame by frame")
+    ap.add_argument("--compare-live", action="store_true",
+                    help="also run the live coach and compare it with the offline")  # fmt: skip
     ap.add_argument("--no-real", action="store_true", help="skip the real clips in tests/data")
-    ap.add_argument("--extract", action="store_true", help="pose the clips that have no landmarks yet")
+    ap.add_argument("--extract", action="store_true", help="pose the clips without landmarks")
     ap.add_argument("--force", action="store_true", help="with --extract: pose every clip again")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args()
@@ -261,6 +265,24 @@ def main() -> None:
         print(json.dumps(res, indent=2))
     else:
         report(res, args.split, len(clips))
+    if args.compare_live:
+        live = evaluate(clips, real=False, live=True)
+        compare(res, live)
+
+
+def compare(offline: dict[str, Any], live: dict[str, Any]) -> None:
+    """The live coach against the offline analysis on the same poses (target: hold error
+    within 0.3 s of the offline one)."""
+    print(f"\nlive coach vs offline analysis, same poses ({offline['mode']} / {live['mode']}):")
+    for key in offline["groups"]:
+        a, b = offline["groups"][key], live["groups"].get(key, {})
+        print(f"  {key:28} rep exact {_fmt(a['rep_exact_pct'])} / {_fmt(b.get('rep_exact_pct'))} %"
+              f"   hold MAE {_fmt(a['hold_mae_s'])} / {_fmt(b.get('hold_mae_s'))} s")  # fmt: skip
+    a, b = offline["groups"]["all"]["hold_mae_s"], live["groups"]["all"]["hold_mae_s"]
+    ok = a is not None and b is not None and b - a <= 0.3
+    diff = None if a is None or b is None else round(b - a, 2)
+    print(f"  live hold MAE - offline hold MAE = {_fmt(diff)} s"
+          f"  (target <= 0.3 s: {'met' if ok else 'NOT MET'})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -76,12 +76,14 @@ def _style(rng: np.random.Generator, split: str) -> tuple[str, dict[str, Any]]:
         head, lead = str(rng.choice(["bowed", "tucked"])), "flexion"
         style = {"amount": _u(rng, 0.9, 1.3), "elevation": _u(rng, 80, 92, 1),
                  "elbow_flex": _u(rng, 0, 8, 1), "hand_gap": _u(rng, 0.03, 0.08),
-                 "tempo": _u(rng, 0.8, 1.2), "sway": _u(rng, 0, 1.5), "breathing": _u(rng, 0.5, 1.5)}  # fmt: skip
+                 "tempo": _u(rng, 0.8, 1.2), "sway": _u(rng, 0, 1.5),
+                 "breathing": _u(rng, 0.5, 1.5)}  # fmt: skip
     else:
         head, lead = "neutral", str(rng.choice(["protraction", "mixed"]))
         style = {"amount": _u(rng, 0.8, 1.3), "elevation": _u(rng, 74, 100, 1),
                  "elbow_flex": _u(rng, 0, 20, 1), "hand_gap": _u(rng, 0.02, 0.12),
-                 "tempo": _u(rng, 0.6, 1.6), "sway": _u(rng, 0, 3), "breathing": _u(rng, 0, 2)}  # fmt: skip
+                 "tempo": _u(rng, 0.6, 1.6), "sway": _u(rng, 0, 3),
+                 "breathing": _u(rng, 0, 2)}  # fmt: skip
     return f"{head}-{lead}", {"head": head, "lead": lead, **style}
 
 
@@ -183,11 +185,13 @@ def catalogue() -> dict[str, dict[str, Any]]:
                 fps = 24.0 if code == "jerky_movement" else None
                 # a form fault held all through leaves no hold in good form: its length does not
                 # matter, so those clips are shorter
-                hold = (16.3, 17.5) if code in ("jerky_movement", "release_too_fast") else (9.0, 13.0)
+                whole = code in ("jerky_movement", "release_too_fast")
+                hold = (16.3, 17.5) if whole else (9.0, 13.0)
                 script = {"reps": 1, "hold_s": _u(rng, *hold, 1), "faults": {"0": code},
                           "severity": sev, "style": style, "family": family,
                           "lead_s": _u(rng, 1.5, 3.0, 1)}  # fmt: skip
-                add(f"{split}-{code}-{body}-{yaw}-{j}", split, body, _camera(rng, yaw, k, fps), script, k)
+                cam = _camera(rng, yaw, k, fps)
+                add(f"{split}-{code}-{body}-{yaw}-{j}", split, body, cam, script, k)
         for j in range(CLEAN_PER_SPLIT):
             k += 1
             body = bodies[j % len(bodies)]
@@ -198,7 +202,8 @@ def catalogue() -> dict[str, dict[str, Any]]:
             script = {"reps": reps, "hold_s": _u(rng, 16.5, 19.0, 1), "style": style,
                       "family": family, "lead_s": _u(rng, 1.5, 3.0, 1),
                       "rest_s": _u(rng, 2.5, 4.0, 1)}  # fmt: skip
-            add(f"{split}-clean-{body}-{yaw}-{j}", split, body, _camera(rng, yaw, k, fps), script, k)
+            cam = _camera(rng, yaw, k, fps)
+            add(f"{split}-clean-{body}-{yaw}-{j}", split, body, cam, script, k)
         for j, move in enumerate(NON_STRETCH):
             k += 1
             body = bodies[(j + (split == "test")) % len(bodies)]

@@ -80,7 +80,8 @@ class Renderer:
         turn = self.trimesh.transformations.rotation_matrix(angle, [0, 0, 1])
         wall.apply_transform(turn)
         wall.apply_translation([*(back * 2.2), 1.5])
-        wall.visual.vertex_colors = np.tile([*rng.integers(90, 240, 3), 255], (len(wall.vertices), 1))
+        wall_colour = [*rng.integers(90, 240, 3), 255]
+        wall.visual.vertex_colors = np.tile(wall_colour, (len(wall.vertices), 1))
         self.scene.add(self.pyrender.Mesh.from_trimesh(wall, smooth=False))
         for _ in range(n):
             ext = rng.uniform([0.2, 0.2, 0.2], [0.9, 0.5, 1.9])
@@ -120,7 +121,9 @@ CODECS = {
 class Mp4Writer:
     """Frames (RGB uint8) piped to ffmpeg: small files any player reads."""
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, codec: str = "h264") -> None:
+    def __init__(
+        self, path: Path, width: int, height: int, fps: float, codec: str = "h264"
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.p = subprocess.Popen(
             ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",

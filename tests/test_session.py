@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from backstretch.pose.synthetic import NON_STRETCH, Camera, Performer, non_stretch_script

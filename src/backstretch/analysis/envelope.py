@@ -92,9 +92,11 @@ CONDITIONS: dict[str, tuple[Condition, str]] = {
         "the upper body was turned",
     ),
     "arms_moving": (
-        lambda f, e: _above(np.abs(f.elevation_trend), e.max_trend_deg_s)
-        | _above(f.elevation_spread, e.max_spread_deg)
-        | _above(f.gap_spread, e.max_gap_spread),
+        lambda f, e: (
+            _above(np.abs(f.elevation_trend), e.max_trend_deg_s)
+            | _above(f.elevation_spread, e.max_spread_deg)
+            | _above(f.gap_spread, e.max_gap_spread)
+        ),
         "the arms kept moving instead of holding still",
     ),
 }
@@ -120,8 +122,6 @@ def why_not(f: Features, ex: Exercise, raised: np.ndarray) -> list[str]:
     (for "no repetition found": say what was seen instead)."""
     if not raised.any():
         return []
-    counts = Counter(
-        {name: int((flags & raised).sum()) for name, flags in outside(f, ex).items()}
-    )
+    counts = Counter({name: int((flags & raised).sum()) for name, flags in outside(f, ex).items()})
     share = raised.sum()
     return [CONDITIONS[n][1] for n, c in counts.most_common() if c >= 0.25 * share]

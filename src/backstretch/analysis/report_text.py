@@ -44,7 +44,7 @@ def warnings_for(series: PoseSeries, f: Features, share: float, view: View) -> l
                 "step back or move the camera so that you are seen from head to feet."
             )
     arms_up = np.nan_to_num(f.elevation, nan=0.0) > 60.0
-    if arms_up.any() and np.nanmedian(np.where(arms_up, f.standing, np.nan)) < 1.3:
+    if arms_up.any() and np.nanmedian(np.where(arms_up, f.standing, np.nan)) < 1.05:
         out.append("You do not seem to be standing; the stretch is done standing tall.")
     if view == "front":
         out.append(

@@ -163,7 +163,7 @@ class Script:
 
 #: How each fault is acted out: pose changes during the stretch, or timing changes.
 FAULT_POSES: dict[str, dict[str, float]] = {
-    "elbows_bent": {"elbow_flex": 65.0},
+    "elbows_bent": {"elbow_flex": 80.0},  # an elbow at 100 deg
     "arms_too_low": {"elevation": 57.0},
     "arms_too_high": {"elevation": 128.0},
     "hands_apart": {"hand_gap": 0.4},
