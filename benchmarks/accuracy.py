@@ -79,7 +79,6 @@ def run_live(path: Path, ex: Exercise) -> tuple[list[Rep], set[str]]:
 
     src = open_source(path)
     session = LiveSession(ex, src.info.width, src.info.height)
-    skipped: set[str] = set()
     for frame in src.frames:
         if session.started_t is None:
             session.start(frame.t)

@@ -13,28 +13,18 @@ from collections.abc import Callable
 
 import numpy as np
 
+from backstretch.analysis.faults import _gt, _lt
 from backstretch.exercise.schema import Envelope, Exercise
 from backstretch.signal.features import Features
-
-
-def _above(x: np.ndarray, limit: float) -> np.ndarray:
-    """True where ``x`` is above the limit (a measure not seen, NaN, does not vote)."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(x, nan=-np.inf) > limit)
-
-
-def _below(x: np.ndarray, limit: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(x, nan=np.inf) < limit)
 
 
 def _several_faults(f: Features, e: Envelope) -> np.ndarray:
     """A faulty but recognisable attempt gets one thing about the arms wrong, not two or
     more of: hands low, elbows bent, hands apart (the fault limits are in the envelope)."""
     wrong = (
-        _below(f.elevation, e.faulty_low_deg).astype(int)
-        + _below(f.straightness, e.faulty_straightness)
-        + _above(f.hands_gap, e.faulty_hands_gap)
+        _lt(f.elevation, e.faulty_low_deg).astype(int)
+        + _lt(f.straightness, e.faulty_straightness)
+        + _gt(f.hands_gap, e.faulty_hands_gap)
     )
     return np.asarray(wrong >= 2)
 
@@ -44,31 +34,31 @@ Condition = Callable[[Features, Envelope], np.ndarray]
 #: Each condition: True where the frame is outside the envelope, and what that means to a user.
 CONDITIONS: dict[str, tuple[Condition, str]] = {
     "arms_low": (
-        lambda f, e: _below(f.elevation_low, e.min_deg),
+        lambda f, e: _lt(f.elevation_low, e.min_deg),
         "the hands stayed below navel height",
     ),
     "arms_overhead": (
-        lambda f, e: _above(f.elevation_high, e.max_deg),
+        lambda f, e: _gt(f.elevation_high, e.max_deg),
         "the arms went up overhead",
     ),
     "one_arm": (
-        lambda f, e: _above(f.elevation_high - f.elevation_low, e.max_arm_difference_deg),
+        lambda f, e: _gt(f.elevation_high - f.elevation_low, e.max_arm_difference_deg),
         "one arm was up and the other was not",
     ),
     "arms_not_forward": (
-        lambda f, e: _below(f.arms_forward, e.min_arms_forward),
+        lambda f, e: _lt(f.arms_forward, e.min_arms_forward),
         "the arms were not in front of the body (out to the sides?)",
     ),
     "arms_folded": (
-        lambda f, e: _below(f.straightness, e.min_straightness),
+        lambda f, e: _lt(f.straightness, e.min_straightness),
         "the elbows were bent a lot (arms folded or holding something)",
     ),
     "hands_far_apart": (
-        lambda f, e: _above(f.hands_gap, e.max_hands_gap),
+        lambda f, e: _gt(f.hands_gap, e.max_hands_gap),
         "the hands were far apart",
     ),
     "arms_crossed": (
-        lambda f, e: _below(f.hands_order, -e.max_hands_crossed),
+        lambda f, e: _lt(f.hands_order, -e.max_hands_crossed),
         "the arms were crossed",
     ),
     "several_faults": (
@@ -76,26 +66,26 @@ CONDITIONS: dict[str, tuple[Condition, str]] = {
         "the arms were low, bent and apart at once (carrying something?)",
     ),
     "hands_to_one_side": (
-        lambda f, e: _above(f.hands_off_centre, e.max_hands_off_centre),
+        lambda f, e: _gt(f.hands_off_centre, e.max_hands_off_centre),
         "the hands were off to one side",
     ),
     "not_standing": (
-        lambda f, e: _below(f.standing, e.standing_min) | _below(f.knee_angle, e.min_knee_deg),
+        lambda f, e: _lt(f.standing, e.standing_min) | _lt(f.knee_angle, e.min_knee_deg),
         "the knees were bent or the person was not standing",
     ),
     "body_leaning": (
-        lambda f, e: _above(np.abs(f.hips_over_feet), e.max_hips_over_feet),
+        lambda f, e: _gt(np.abs(f.hips_over_feet), e.max_hips_over_feet),
         "the whole body was leaning (against a wall?)",
     ),
     "twisted": (
-        lambda f, e: _above(f.twist, e.max_twist_deg),
+        lambda f, e: _gt(f.twist, e.max_twist_deg),
         "the upper body was turned",
     ),
     "arms_moving": (
         lambda f, e: (
-            _above(np.abs(f.elevation_trend), e.max_trend_deg_s)
-            | _above(f.elevation_spread, e.max_spread_deg)
-            | _above(f.gap_spread, e.max_gap_spread)
+            _gt(np.abs(f.elevation_trend), e.max_trend_deg_s)
+            | _gt(f.elevation_spread, e.max_spread_deg)
+            | _gt(f.gap_spread, e.max_gap_spread)
         ),
         "the arms kept moving instead of holding still",
     ),
