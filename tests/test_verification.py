@@ -21,7 +21,7 @@ STYLES = {
     "neutral-mixed-slow": Style(head="neutral", lead="mixed", tempo=1.5, sway=2.0),
     "tucked-flexion-fast": Style(head="tucked", tempo=0.7, breathing=1.8),
     "soft-elbows-low-arms": Style(head="neutral", lead="mixed", elbow_flex=20.0, elevation=75.0),
-    "high-arms-loose-hands": Style(head="bowed", lead="protraction", elevation=100.0,
+    "high-arms-loose-hands": Style(head="bowed", lead="protraction", elevation=95.0,
                                    hand_gap=0.12, amount=0.8),
 }  # fmt: skip
 CASES = [(s, v) for s in STYLES for v in VIEWS]
