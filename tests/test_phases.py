@@ -36,7 +36,7 @@ def test_short_raise_is_not_a_rep(ex):
 def test_lost_pose_keeps_the_phase(ex, gap_s):
     n = int(gap_s * 30)
     _, _phases, eps = feed(
-        ex, [10.0] * 30 + [85.0] * 60 + [math.nan] * n + [85.0] * 60 + [10.0] * 30
+        ex, [10.0] * 30 + [85.0] * 90 + [math.nan] * n + [85.0] * 90 + [10.0] * 30
     )
     assert len(eps) == 1
     assert eps[0].position_s >= 4.0 + gap_s - 0.2
