@@ -70,7 +70,7 @@ def tol(fps: float) -> float:
 def test_premises():
     assert D.rest_deg < MID < D.exit_deg <= BETWEEN < D.enter_deg < UP
     assert max(LOW, DOWN) < D.rest_deg
-    assert D.min_position_s == 3.0 and D.max_gap_s < 3.0
+    assert D.min_position_s == 5.0 and D.max_gap_s < 3.0
     assert MAX_STEP_S == 0.5
 
 
@@ -96,7 +96,8 @@ def test_clean_hold_with_ramps(fps):
     ep = eps[0]
     assert ep.start_t < ep.enter_t < 2.0  # the raise starts before the position
     assert 22.0 < ep.exit_t < 23.0 and ep.exit_t <= ep.end_t
-    assert 20.0 <= ep.position_s <= 21.5
+    # the thresholds sit low in the ramps (enter 30, exit 24 deg of 85): most of each ramp counts
+    assert 20.0 <= ep.position_s <= 22.0
 
 
 @pytest.mark.parametrize("fps", FPS)
@@ -250,7 +251,7 @@ def test_lost_pose_inside_a_hold(fps, nan_s):
 @pytest.mark.parametrize("fps", FPS)
 @pytest.mark.parametrize(
     ("raise_s", "is_rep"),
-    [(1.0, False), (2.0, False), (2.8, False), (3.5, True), (5.0, True)],
+    [(1.0, False), (2.0, False), (4.8, False), (5.5, True), (7.0, True)],
 )
 def test_front_raise_versus_repetition(fps, raise_s, is_rep):
     assert (raise_s >= D.min_position_s) is is_rep
