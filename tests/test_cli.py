@@ -139,7 +139,7 @@ def test_serve_starts_a_real_server_and_refuses_a_busy_port():
                 time.sleep(0.2)
         second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert second.returncode == 2
-        assert f"cannot listen on 127.0.0.1:{port}" in " ".join(second.stderr.split())
+        assert f"port {port} is in use on 127.0.0.1" in " ".join(second.stderr.split())
     finally:
         proc.terminate()
         proc.wait(timeout=10)

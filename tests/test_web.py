@@ -18,11 +18,14 @@ from backstretch.types import SKELETON
 from backstretch.web import create_app
 
 pytestmark = pytest.mark.slow
+LOCAL = "http://127.0.0.1:8000"  # the address `backstretch serve` answers on
+WS = "ws://127.0.0.1:8000/ws/live"
 
 
 @pytest.fixture(scope="module")
 def client(ex):
-    with TestClient(create_app(ex, max_upload_mb=2, max_frame_bytes=300_000)) as c:
+    app = create_app(ex, max_upload_mb=2, max_frame_bytes=300_000)
+    with TestClient(app, base_url=LOCAL) as c:
         yield c
 
 
@@ -54,7 +57,7 @@ def test_the_page_has_its_test_hooks(client, ex):
 
 
 def test_real_frames_give_landmarks_framing_and_no_phantom_reps(client, jpegs):
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS) as ws:
         hello(ws)
         ws.send_bytes(frame_msg(0.001, jpegs[0][1]))
         first = ws.receive_json()
@@ -90,7 +93,7 @@ def test_real_frames_give_landmarks_framing_and_no_phantom_reps(client, jpegs):
     ],
 )
 def test_bad_messages_get_an_error_and_the_session_goes_on(client, jpegs, message, code, words):
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS) as ws:
         hello(ws)
         if isinstance(message, bytes):
             ws.send_bytes(message)
@@ -105,7 +108,7 @@ def test_bad_messages_get_an_error_and_the_session_goes_on(client, jpegs, messag
 
 
 def test_time_must_move_forward(client, jpegs):
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS) as ws:
         hello(ws)
         ws.send_bytes(frame_msg(2.0, jpegs[0][1]))
         assert ws.receive_json()["type"] == "state"
@@ -115,21 +118,21 @@ def test_time_must_move_forward(client, jpegs):
 
 
 def test_a_second_live_client_is_told_the_coach_is_busy(client, jpegs):
-    with client.websocket_connect("/ws/live") as first:
+    with client.websocket_connect(WS) as first:
         hello(first)
-        with client.websocket_connect("/ws/live") as second:
+        with client.websocket_connect(WS) as second:
             err = second.receive_json()
             assert err["type"] == "error" and err["code"] == "busy"
         first.send_bytes(frame_msg(1.0, jpegs[0][1]))
         assert first.receive_json()["type"] == "state"
-    with client.websocket_connect("/ws/live") as third:  # free again once the first left
+    with client.websocket_connect(WS) as third:  # free again once the first left
         hello(third)
 
 
 def test_landmarks_from_the_client_drive_the_same_session(client, ex):
     """A client that runs the pose model itself sends landmarks; a full rep is counted."""
     perf = Performer(stretch_script(1, 16.0), camera=Camera(yaw=45.0, fps=10.0), seed=11)
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS) as ws:
         hello(ws)
         ws.send_text(json.dumps({"type": "start"}))
         assert ws.receive_json()["type"] == "started"
@@ -271,9 +274,9 @@ def test_live_sessions_are_stored_and_can_be_discarded(ex, tmp_path):
 
     db = str(tmp_path / "live.db")
     app = create_app(ex, store=Store(db))
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         assert c.get("/api/history").json()["sessions"] == []
-        with c.websocket_connect("/ws/live") as ws:
+        with c.websocket_connect(WS) as ws:
             hello(ws)
             first = _one_rep(ws, seed=1)
             assert first["session_id"] is not None and first["previous"] is None

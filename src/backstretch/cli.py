@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -46,6 +47,27 @@ DbOpt = Annotated[
 ]
 
 
+def check_output(path: Path | None, what: str, folder: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be written (InputError); make
+    the folders it needs."""
+    import os
+
+    if path is None or str(path) == "-":
+        return
+    if path.is_dir() and not folder:
+        raise InputError(f"{path}: is a folder; give a file name for {what}")
+    if path.exists() and not path.is_dir() and folder:
+        raise InputError(f"{path}: is a file; {what} needs a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{path}: cannot be written (no permission) for {what}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: cannot be created ({parent} is not a writable folder)")
+    (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"backstretch {__version__}")
@@ -73,7 +95,7 @@ def _progress(console: Console) -> Progress:
 
 
 def summary_table(r: Report) -> Table:
-    table = Table(title=f"Back Stretch: {Path(r.video.source).name}", show_lines=False)
+    table = Table(title=f"Back Stretch: {escape(Path(r.video.source).name)}", show_lines=False)
     for col in ("rep", "start", "in position", "held well", "completed", "faults"):
         table.add_column(col)
     for rep in r.reps:
@@ -100,9 +122,9 @@ def _print_report(r: Report, console: Console) -> None:
     if r.checks_skipped:
         console.print("[bold]Checks skipped:[/bold]")
         for c in r.checks_skipped:
-            console.print(f"  - {c.check}: {c.reason}")
+            console.print(f"  - {c.check}: {escape(c.reason)}")
     for w in r.warnings:
-        console.print(f"[yellow]! {w}[/yellow]")
+        console.print(f"[yellow]! {escape(w)}[/yellow]")
     if r.reps and r.hold_timing:
         console.print(r.hold_timing, style="dim")
 
@@ -150,6 +172,15 @@ def analyze(
         raise InputError("give either a VIDEO or --sample, not both")
     if with_landmarks and not save:
         raise InputError("--with-landmarks keeps the poses of a saved session: add --save")
+    if sample and save:
+        raise InputError(
+            "--save keeps your own sessions; the built-in sample is not one (it would change "
+            "your targets without any stretching)"
+        )
+    check_output(Path(json_out) if json_out else None, "--json")
+    check_output(html, "--html")
+    check_output(annotate, "--annotate")
+    check_output(landmarks, "--save-landmarks")
     ex = load_exercise(exercise)
     store = None
     if save:  # open the store first: a bad database should not cost a whole analysis
@@ -168,7 +199,7 @@ def analyze(
 
         tmp = Path(tempfile.mkdtemp(prefix="backstretch-")) / "poses.jsonl.gz"
     with _progress(out) as bar:
-        task = bar.add_task(f"Analysing {label}", total=source.total or None)
+        task = bar.add_task(f"Analysing {escape(label)}", total=source.total or None)
         analysis = analyze_source(
             source,
             ex,
@@ -176,6 +207,26 @@ def analyze(
             save_landmarks=landmarks or tmp,
         )
     report = analysis.report
+    if json_out is not None:
+        from backstretch.report.json_report import write_json
+
+        write_json(report, json_out)
+    if html is not None:
+        from backstretch.report.html import write_html
+
+        write_html(analysis, ex, html)
+        out.print(f"HTML report: {escape(str(html))}")
+    if annotate is not None:
+        from backstretch.report.annotate import write_annotated
+
+        with _progress(out) as bar:
+            task = bar.add_task("Drawing annotated video", total=len(analysis.series))
+            write_annotated(
+                analysis, ex, annotate, source.video, stride,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )  # fmt: skip
+        out.print(f"Annotated video: {escape(str(annotate))}")
+    # the files first: a write that fails should not leave a stored session to retry twice
     if store is not None:
         sid = store.save_report(report, ex.targets.hold_s)
         if with_landmarks:
@@ -186,30 +237,12 @@ def analyze(
             tmp.unlink(missing_ok=True)
             tmp.parent.rmdir()
         out.print(
-            f"Saved as session {sid} in {store.where} (hold target {ex.targets.hold_s:.0f} s)"
+            f"Saved as session {sid} in {escape(store.where)} "
+            f"(hold target {ex.targets.hold_s:.0f} s)"
         )
         store.close()
-    if json_out is not None:
-        from backstretch.report.json_report import write_json
-
-        write_json(report, json_out)
-    if html is not None:
-        from backstretch.report.html import write_html
-
-        write_html(analysis, ex, html)
-        out.print(f"HTML report: {html}")
-    if annotate is not None:
-        from backstretch.report.annotate import write_annotated
-
-        with _progress(out) as bar:
-            task = bar.add_task("Drawing annotated video", total=len(analysis.series))
-            write_annotated(
-                analysis, ex, annotate, source.video, stride,
-                progress=lambda done, total: bar.update(task, completed=done),
-            )  # fmt: skip
-        out.print(f"Annotated video: {annotate}")
     if landmarks is not None:
-        out.print(f"Landmarks: {landmarks}")
+        out.print(f"Landmarks: {escape(str(landmarks))}")
     _print_report(report, out)
 
 
@@ -231,6 +264,7 @@ def history(
     from backstretch.store import Store
     from backstretch.store.progress import history as build_history
 
+    check_output(plot, "--plot")
     ex = load_exercise(exercise)
     with Store(db) as store:
         h = build_history(store.sessions(exercise=ex.id), ex)
@@ -246,13 +280,13 @@ def history(
 
     c = Console()
     if not h.sessions:
-        c.print(f"No sessions yet in {store.where}. Try `backstretch serve`, "
+        c.print(f"No sessions yet in {escape(store.where)}. Try `backstretch serve`, "
                 "`backstretch guide` or `backstretch analyze VIDEO --save`.")  # fmt: skip
     else:
         c.print(history_table(h, limit))
         c.print(progress_panel(h))
     if plot is not None:
-        c.print(f"Charts: {plot}")
+        c.print(f"Charts: {escape(str(plot))}")
 
 
 @app.command()
@@ -272,16 +306,20 @@ def export(
 
     if fmt not in ("csv", "json"):
         raise InputError(f"--format must be csv or json, not {fmt!r}")
+    check_output(output or (Path("backstretch-export") if fmt == "csv" else None),
+                 "the export", folder=fmt == "csv")  # fmt: skip
     with Store(db) as store:
         sessions = store.sessions()
     if fmt == "json":
         write_json_export(sessions, output)
         if output is not None:
-            Console(stderr=True).print(f"{len(sessions)} sessions written to {output}")
+            Console(stderr=True).print(f"{len(sessions)} sessions written to {escape(str(output))}")
         return
     folder = output or Path("backstretch-export")
     files = write_csv(sessions, folder)
-    Console().print(f"{len(sessions)} sessions written to " + ", ".join(str(f) for f in files))
+    Console().print(
+        f"{len(sessions)} sessions written to " + ", ".join(escape(str(f)) for f in files)
+    )
 
 
 @app.command()
@@ -295,8 +333,12 @@ def remind(
     """Write a calendar file (ICS) with a daily reminder to stretch; import it in your calendar."""
     from backstretch.store.export import reminder_ics
 
+    check_output(output, "the reminder")
     output.write_bytes(reminder_ics(daily, minutes))
-    Console().print(f"Daily reminder at {daily} written to {output}; open it with your calendar.")
+    Console().print(
+        f"Daily reminder at {escape(daily)} written to {escape(str(output))}; "
+        "open it with your calendar."
+    )
 
 
 @app.command()
@@ -338,7 +380,6 @@ def serve(
     exercise: ExerciseOpt = None,
 ) -> None:
     """Start the live coach: a local web page that coaches you through your camera."""
-    import socket
     import threading
     import webbrowser
 
@@ -346,25 +387,57 @@ def serve(
 
     from backstretch.store import Store
     from backstretch.web import create_app
+    from backstretch.web.security import LOOPBACK_HOSTS, new_token
 
     ex = load_exercise(exercise)
+    _probe_listen(host, port)
+    loopback = host in LOOPBACK_HOSTS
+    token = None if loopback else new_token()
     store = None if no_store else Store(db)
-    with socket.socket() as probe:
+    shown = "127.0.0.1" if host == "0.0.0.0" else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    url = f"http://{shown}:{port}/"
+    web = create_app(
+        ex, max_upload_mb=max_upload_mb, store=store,
+        hosts=LOOPBACK_HOSTS if loopback else None, token=token,
+    )  # fmt: skip
+    c = Console(highlight=False)
+    open_url = url if token is None else f"{url}?token={token}"
+    c.print(f"Live coach at [bold]{escape(open_url)}[/bold]  (Ctrl+C to stop)")
+    if token is not None:
+        c.print(
+            f"[yellow]! Listening on {escape(host)}, beyond this computer: anyone on your "
+            "network who has the address above (with its token) can use the coach and see "
+            "your history. Browsers allow the camera only on https:// or on this computer "
+            "itself, so other devices can upload videos but not coach live.[/yellow]"
+        )
+    if store is not None:
+        c.print(f"Sessions are kept in {escape(store.where)}; progress at {escape(url)}history")
+    if not no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(open_url,)).start()
+    uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)
+
+
+def _probe_listen(host: str, port: int) -> None:
+    """Fail early, with the right advice, when ``host:port`` cannot be listened on."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise InputError(f"--host {host}: not an address of this computer ({e.strerror})") from None
+    with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
         try:
-            probe.bind((host, port))
+            probe.bind(addr)
         except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise InputError(f"port {port} is in use on {host}; pick another --port") from None
             raise InputError(
-                f"cannot listen on {host}:{port} ({e.strerror}); pick another --port"
+                f"cannot listen on {host}:{port} ({e.strerror}); check --host"
             ) from None
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    web = create_app(ex, max_upload_mb=max_upload_mb, store=store)
-    Console().print(f"Live coach at [bold]{url}[/bold]  (Ctrl+C to stop)")
-    if store is not None:
-        Console().print(f"Sessions are kept in {store.where}; progress at {url}history")
-    if not no_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)
 
 
 @app.command()
@@ -406,11 +479,14 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as e:
         return int(e.exit_code or 0)
     except InputError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         return 2
     except BackstretchError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         return 1
+    except OSError as e:  # a file that could not be read or written: the message names it
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+        return 2
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
@@ -419,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         if callable(show) and isinstance(getattr(e, "exit_code", None), int):
             show()
             return 2
-        err.print(f"[red]internal error:[/red] {type(e).__name__}: {e}")
+        err.print(f"[red]internal error:[/red] {type(e).__name__}: {escape(str(e))}")
         err.print("Please report this with the command you ran.")
         return 1
     return 0

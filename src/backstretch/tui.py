@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.prompt import IntPrompt, Prompt
@@ -183,7 +184,9 @@ def guided_session(
         + ", ".join(f"{r.hold_s:.0f} s" for r in machine.reps)
     )
     if sid is not None and store is not None:
-        console.print(f"Saved as unverified session {sid} in {store.where} (no camera watched).")
+        console.print(
+            f"Saved as unverified session {sid} in {escape(store.where)} (no camera watched)."
+        )
 
 
 def history_table(h: History, limit: int) -> Table:

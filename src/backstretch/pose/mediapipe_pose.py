@@ -2,11 +2,17 @@
 
 Uses the legacy ``solutions.pose`` API with ``model_complexity=1``: the models for it ship
 inside the mediapipe 0.10.21 wheel. Complexity 0 and 2 would try to download a model, which
-cannot work offline, so they are refused here.
+cannot work offline, so they are refused here. The native libraries' start-up chatter
+(TFLite and absl lines written straight to the process's stderr) is silenced while the
+graph starts and runs its first frame; Python errors still raise as usual.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -14,6 +20,20 @@ import numpy as np
 from backstretch.types import PoseFrame, UInt8Array
 
 MODEL_COMPLEXITY = 1
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration (C++ logs bypass Python)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class MediaPipePoseEstimator:
@@ -29,18 +49,25 @@ class MediaPipePoseEstimator:
     ) -> None:
         import mediapipe as mp  # imported here so that importing backstretch stays fast
 
-        self._pose: Any = mp.solutions.pose.Pose(
-            static_image_mode=static_image_mode,
-            model_complexity=MODEL_COMPLEXITY,
-            smooth_landmarks=smooth_landmarks,
-            enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        self._started = False
+        with _native_stderr_silenced():
+            self._pose: Any = mp.solutions.pose.Pose(
+                static_image_mode=static_image_mode,
+                model_complexity=MODEL_COMPLEXITY,
+                smooth_landmarks=smooth_landmarks,
+                enable_segmentation=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
 
     def process(self, image: UInt8Array, t: float, index: int) -> PoseFrame:
         """Find the pose in one RGB frame (``VideoReader(..., rgb=True)`` gives those)."""
-        result = self._pose.process(np.ascontiguousarray(image))
+        if not self._started:  # the first frame loads the models and logs about them
+            self._started = True
+            with _native_stderr_silenced():
+                result = self._pose.process(np.ascontiguousarray(image))
+        else:
+            result = self._pose.process(np.ascontiguousarray(image))
         return PoseFrame.from_mediapipe(result, index=index, t=t)
 
     def close(self) -> None:

@@ -6,8 +6,10 @@ already turned the right way up when the container carries rotation metadata.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,6 +41,9 @@ def decode_image(data: bytes, max_side: int = 1920) -> UInt8Array:
     """Decode one compressed picture (JPEG, PNG, WebP) into an RGB uint8 array."""
     if not data:
         raise FrameError("the frame is empty")
+    w, h = picture_size(data)  # from the header: a small file can claim a huge picture
+    if max(h, w) > max_side:
+        raise FrameError(f"the frame is {w}x{h}, too large; send at most {max_side} pixels a side")
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise FrameError("the frame is not a picture (JPEG, PNG or WebP expected)")
@@ -46,6 +51,21 @@ def decode_image(data: bytes, max_side: int = 1920) -> UInt8Array:
     if max(h, w) > max_side:
         raise FrameError(f"the frame is {w}x{h}; send at most {max_side} pixels a side")
     return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+
+def picture_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a compressed picture, read from its header without decoding it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.format not in ("JPEG", "PNG", "WEBP"):
+                raise FrameError(f"the frame is {im.format}; send JPEG, PNG or WebP")
+            return int(im.width), int(im.height)
+    except Image.DecompressionBombError:
+        raise FrameError("the frame claims a picture too large to decode") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise FrameError("the frame is not a picture (JPEG, PNG or WebP expected)") from None
 
 
 def encode_jpeg(rgb: UInt8Array, quality: int = 80) -> bytes:
@@ -84,6 +104,55 @@ def write_y4m(frames: Iterable[UInt8Array], path: str | Path, fps: int) -> int:
     return n
 
 
+MAX_VIDEO_PIXELS = 3840 * 2160 * 2  # 4K phone video fits; a 16000x16000 bomb does not
+PROBE_MEMORY = 1024 * 1024 * 1024  # the probing process's address space (it needs ~550 MB)
+
+
+def probe_video(path: str | Path, max_pixels: int = MAX_VIDEO_PIXELS) -> tuple[int, int]:
+    """Check, in a child process with bounded memory, that a video opens and its frames are
+    at most ``max_pixels``; returns (width, height).
+
+    Opening a video can already decode a frame (FFmpeg probes the stream), so a small file
+    holding one huge frame would cost gigabytes in the server itself; the child takes that
+    cost, or dies of its memory limit, instead."""
+    import resource
+    import subprocess
+    import sys
+
+    path = Path(path)
+    _check_file(path)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
+
+    code = (  # only OpenCV: the child starts in well under a second
+        "import sys, cv2\n"
+        "cap = cv2.VideoCapture(sys.argv[1])\n"
+        "ok = cap.isOpened()\n"
+        "print(int(ok), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), "
+        "int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit,
+    )
+    if run.returncode != 0:
+        raise VideoError(f"{path}: the video could not be opened within the memory limit")
+    opened, w, h = (int(v) for v in run.stdout.split()[-3:])
+    if not opened:
+        raise VideoError(
+            f"{path}: cannot be opened as a video (not a video file, or a damaged one)"
+        )
+    if w * h > max_pixels:
+        raise VideoError(
+            f"{path}: its frames are {w}x{h}; at most {max_pixels:,} pixels (4K) are accepted"
+        )
+    return w, h
+
+
 class VideoReader:
     """Iterate over a video's frames (every ``stride``-th one) with container timestamps."""
 
@@ -101,6 +170,13 @@ class VideoReader:
                 f"{self.path}: cannot be opened as a video (not a video file, or a damaged one)"
             )
         cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if w * h > MAX_VIDEO_PIXELS:
+            cap.release()
+            raise VideoError(
+                f"{self.path}: its frames are {w}x{h}; at most {MAX_VIDEO_PIXELS:,} pixels "
+                "(4K) are read"
+            )
         ok, first = cap.read()
         if not ok or first is None:
             cap.release()
@@ -162,21 +238,48 @@ class VideoReader:
 
 
 class VideoWriter:
-    """Write BGR frames to an MP4 file (MPEG-4 Part 2, playable by common players)."""
+    """Write BGR frames to an H.264 MP4 (yuv420p, faststart), which browsers, phones and
+    players all play; encoded with PyAV's FFmpeg (libx264). ``.webm`` gives VP9 instead.
+
+    (OpenCV's own writer offers only MPEG-4 Part 2 at a usable speed, which Chromium cannot
+    play.) Odd widths and heights lose their last pixel row or column (4:2:0 needs even)."""
 
     def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
+        import av
+        from av.error import FFmpegError
+
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fourcc = cv2.VideoWriter.fourcc(*"mp4v")
-        self._w = cv2.VideoWriter(str(self.path), fourcc, fps, (width, height))
-        if not self._w.isOpened():
-            raise VideoError(f"{self.path}: cannot write a video here")
+        self._w, self._h = width - width % 2, height - height % 2
+        webm = self.path.suffix.lower() == ".webm"
+        rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
+        try:
+            self._out = av.open(
+                str(self.path), "w", options={} if webm else {"movflags": "+faststart"}
+            )
+            stream = self._out.add_stream("libvpx-vp9" if webm else "libx264", rate=rate)
+        except (FFmpegError, OSError, ValueError) as exc:
+            raise VideoError(f"{self.path}: cannot write a video here ({exc})") from None
+        stream.width, stream.height, stream.pix_fmt = self._w, self._h, "yuv420p"
+        stream.options = {"deadline": "realtime", "cpu-used": "8"} if webm else {
+            "preset": "veryfast", "crf": "23"
+        }  # fmt: skip
+        self._stream = stream
+        self._frame_type = av.VideoFrame
+        self._closed = False
 
     def write(self, image: UInt8Array) -> None:
-        self._w.write(image)
+        frame = self._frame_type.from_ndarray(
+            np.ascontiguousarray(image[: self._h, : self._w]), format="bgr24"
+        )
+        self._out.mux(self._stream.encode(frame))
 
     def close(self) -> None:
-        self._w.release()
+        if self._closed:
+            return
+        self._closed = True
+        self._out.mux(self._stream.encode(None))  # flush the encoder
+        self._out.close()
 
     def __enter__(self) -> VideoWriter:
         return self

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -131,6 +131,62 @@ class StoredSession:
         return d
 
 
+def _session_row(
+    kind: str,
+    exercise: str,
+    hold_target_s: float,
+    started_at: datetime,
+    *,
+    source: str | None = None,
+    camera_view: str | None = None,
+    verified: bool = True,
+) -> SessionRow:
+    return SessionRow(
+        kind=kind,
+        exercise=exercise,
+        started_at=started_at,
+        source=source,
+        camera_view=camera_view,
+        hold_target_s=hold_target_s,
+        rep_count=0,
+        completed_count=0,
+        set_complete=False,
+        pain_stop=False,
+        verified=verified,
+    )
+
+
+def _rep_row(rep: Rep, session_id: int | None = None) -> RepRow:
+    row = RepRow(
+        index=rep.index,
+        start_s=rep.start_s,
+        hold_start_s=rep.hold_start_s,
+        hold_end_s=rep.hold_end_s,
+        end_s=rep.end_s,
+        position_s=rep.position_s,
+        hold_s=rep.hold_s,
+        completed=rep.completed,
+        confidence=rep.confidence,
+        peak_reach=rep.peak_reach,
+        faults=[FaultRow(code=f.code, start_s=f.start_s, end_s=f.end_s) for f in rep.faults],
+    )
+    if session_id is not None:
+        row.session_id = session_id
+    return row
+
+
+def _finish_row(
+    row: SessionRow, summary: Summary, camera_view: str | None, pain_stop: bool, ended_at: datetime
+) -> None:
+    row.ended_at = ended_at
+    row.score = summary.score if row.verified else None  # no score without a camera
+    row.rep_count = summary.rep_count
+    row.completed_count = summary.completed_count
+    row.set_complete = summary.set_complete
+    row.pain_stop = pain_stop
+    row.camera_view = camera_view or row.camera_view
+
+
 class Store:
     def __init__(self, db: str | None = None) -> None:
         self.url = resolve_url(db)
@@ -170,11 +226,31 @@ class Store:
             raise StoreError(f"{path.parent}: cannot create the folder ({exc.strerror})") from None
 
     def _migrate(self) -> None:
+        """Bring the schema to this version's; one process at a time (a file lock for SQLite,
+        an advisory lock on PostgreSQL), so processes opening a new database at once do not
+        race to create its tables."""
+        from alembic.util import CommandError
+        from filelock import FileLock
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        name = self.url.database
+        sqlite_file = self.url.get_backend_name() == "sqlite" and name and name != ":memory:"
+        lock = FileLock(f"{name}.lock") if sqlite_file else nullcontext()
+        try:
+            with lock, self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(72623310)"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except CommandError as exc:
+            if "Can't locate revision" in str(exc):
+                raise StoreError(
+                    f"{self.where}: this database was written by a newer version of "
+                    "backstretch; upgrade backstretch (pip install -U backstretch) or "
+                    "choose another --db. Nothing was changed."
+                ) from None
+            raise StoreError(f"{self.where}: cannot update the database schema ({exc})") from None
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -215,19 +291,8 @@ class Store:
         verified: bool = True,
     ) -> int:
         """Start a session; returns its id."""
-        row = SessionRow(
-            kind=kind,
-            exercise=exercise,
-            started_at=started_at or utcnow(),
-            source=source,
-            camera_view=camera_view,
-            hold_target_s=hold_target_s,
-            rep_count=0,
-            completed_count=0,
-            set_complete=False,
-            pain_stop=False,
-            verified=verified,
-        )
+        row = _session_row(kind, exercise, hold_target_s, started_at or utcnow(),
+                           source=source, camera_view=camera_view, verified=verified)  # fmt: skip
         with self._write() as s:
             s.add(row)
             s.flush()
@@ -235,22 +300,8 @@ class Store:
 
     def add_rep(self, session_id: int, rep: Rep) -> None:
         """Store one finished repetition (committed before this returns)."""
-        row = RepRow(
-            session_id=session_id,
-            index=rep.index,
-            start_s=rep.start_s,
-            hold_start_s=rep.hold_start_s,
-            hold_end_s=rep.hold_end_s,
-            end_s=rep.end_s,
-            position_s=rep.position_s,
-            hold_s=rep.hold_s,
-            completed=rep.completed,
-            confidence=rep.confidence,
-            peak_reach=rep.peak_reach,
-            faults=[FaultRow(code=f.code, start_s=f.start_s, end_s=f.end_s) for f in rep.faults],
-        )
         with self._write() as s:
-            s.add(row)
+            s.add(_rep_row(rep, session_id))
 
     def add_pain(
         self,
@@ -284,13 +335,7 @@ class Store:
             row = s.get(SessionRow, session_id)
             if row is None:
                 raise StoreError(f"{self.where}: no session {session_id}")
-            row.ended_at = ended_at or utcnow()
-            row.score = summary.score if row.verified else None  # no score without a camera
-            row.rep_count = summary.rep_count
-            row.completed_count = summary.completed_count
-            row.set_complete = summary.set_complete
-            row.pain_stop = pain_stop
-            row.camera_view = camera_view or row.camera_view
+            _finish_row(row, summary, camera_view, pain_stop, ended_at or utcnow())
 
     def delete(self, session_id: int) -> None:
         with self._write() as s:
@@ -310,19 +355,15 @@ class Store:
         kind: str = "video",
         started_at: datetime | None = None,
     ) -> int:
-        """Store an analysed recording: the session, then each repetition, then the summary."""
-        sid = self.begin(
-            kind,
-            report.exercise,
-            hold_target_s,
-            started_at=started_at,
-            source=report.video.source,
-            camera_view=report.camera_view,
-        )
-        for rep in report.reps:
-            self.add_rep(sid, rep)
-        self.finish(sid, report.summary, camera_view=report.camera_view)
-        return sid
+        """Store an analysed recording, its repetitions and summary, in one transaction."""
+        row = _session_row(kind, report.exercise, hold_target_s, started_at or utcnow(),
+                           source=report.video.source, camera_view=report.camera_view)  # fmt: skip
+        row.reps = [_rep_row(rep) for rep in report.reps]
+        _finish_row(row, report.summary, report.camera_view, False, utcnow())
+        with self._write() as s:
+            s.add(row)
+            s.flush()
+            return row.id
 
     # -- reading ---------------------------------------------------------------------------
     def sessions(

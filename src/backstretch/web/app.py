@@ -3,15 +3,18 @@
 ``create_app`` builds a FastAPI app around one exercise. Errors from the library
 (:class:`~backstretch.errors.InputError`) become 4xx JSON answers with the message; the live
 WebSocket answers bad messages with an error message and keeps serving. One live client at
-a time: the pose model is too heavy to share two cores between two people.
+a time: the pose model is too heavy to share two cores between two people; a client that
+sends nothing for ``idle_s`` seconds is told so and let go. :mod:`backstretch.web.security`
+guards every request (Host, Origin, token) and adds the security headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import tempfile
-from collections.abc import AsyncIterator, Callable
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -22,7 +25,6 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from backstretch import __version__
 from backstretch.errors import InputError
@@ -34,14 +36,22 @@ from backstretch.store.charts import history_png
 from backstretch.store.progress import History, local_day
 from backstretch.store.progress import history as build_history
 from backstretch.types import SKELETON
-from backstretch.web.live import LiveConnection, error
-from backstretch.web.uploads import VIDEO_SUFFIXES, Uploads, check_video
+from backstretch.web.live import LiveConnection, error, finite
+from backstretch.web.security import LOOPBACK_HOSTS, Guard
+from backstretch.web.uploads import (
+    MB,
+    VIDEO_SUFFIXES,
+    UploadRefused,
+    Uploads,
+    check_video,
+    receive_upload,
+)
 
+log = logging.getLogger(__name__)
 STATIC = Path(str(files("backstretch.web") / "static"))
 _pages = Environment(
     loader=PackageLoader("backstretch.web", "templates"), autoescape=select_autoescape(["html"])
 )
-MB = 1024 * 1024
 
 
 def _mediapipe() -> PoseEstimator:
@@ -57,9 +67,16 @@ def create_app(
     max_upload_mb: float = 200.0,
     max_frame_bytes: int = 2 * MB,
     store: Store | None = None,
+    hosts: Iterable[str] | None = LOOPBACK_HOSTS,
+    token: str | None = None,
+    idle_s: float = 30.0,
+    max_waiting_uploads: int = 4,
 ) -> FastAPI:
-    """The app; with a ``store``, live sessions are kept and the history page is there."""
-    uploads = Uploads(exercise, estimator)
+    """The app; with a ``store``, live sessions are kept and the history page is there.
+
+    ``hosts`` are the host names it answers to (None: any, only with a ``token``); with a
+    ``token`` every request must carry it (see :mod:`backstretch.web.security`)."""
+    uploads = Uploads(exercise, estimator, max_waiting=max_waiting_uploads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,11 +87,14 @@ def create_app(
 
     app = FastAPI(title="backstretch", version=__version__, lifespan=lifespan)
     app.state.live_busy = False
+    app.state.uploads = uploads
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(Guard, hosts=hosts, token=token)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        status = exc.status if isinstance(exc, UploadRefused) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -128,31 +148,20 @@ def create_app(
 
     @app.post("/api/uploads", status_code=202)
     async def upload(request: Request) -> dict[str, Any]:
-        limit = int(max_upload_mb * MB)
+        limit = int(max_upload_mb * MB) + 64 * 1024  # the form's own bytes on top
+        too_large = f"the upload is larger than {max_upload_mb:g} MB"
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit + MB:
-            raise HTTPException(413, f"the upload is larger than {max_upload_mb:g} MB")
-        form = await request.form(max_files=1, max_fields=4)
-        file = form.get("file")
-        if not isinstance(file, UploadFile) or not file.filename:
-            raise HTTPException(400, "send the video as a form field named 'file'")
-        name = Path(file.filename).name
-        suffix = Path(name).suffix.lower()
-        if suffix not in VIDEO_SUFFIXES:
-            raise HTTPException(
-                415,
-                f"{name}: not a video type we read; send one of {', '.join(VIDEO_SUFFIXES)}",
-            )
-        path = await run_in_threadpool(_spool, file, suffix, limit)
-        if path is None:
-            raise HTTPException(413, f"{name}: larger than {max_upload_mb:g} MB")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise HTTPException(413, too_large)
+        uploads.check_room()  # before reading a byte
+        kind = request.headers.get("content-type", "")
+        path, name = await receive_upload(request.stream(), kind, limit, uploads.folder, too_large)
         try:
             await run_in_threadpool(check_video, path, name)
         except InputError:
             path.unlink(missing_ok=True)
             raise
-        job = uploads.submit(path, name)
-        return job.public()
+        return uploads.submit(path, name).public()
 
     @app.get("/api/uploads/{job_id}")
     async def upload_status(job_id: str) -> dict[str, Any]:
@@ -186,22 +195,35 @@ def create_app(
         app.state.live_busy = True
         conn = LiveConnection(exercise, estimator, max_frame_bytes, store)
         try:
-            await ws.send_json({"type": "hello", "version": __version__})
+            await ws.send_json({"type": "hello", "version": __version__, "idle_s": idle_s})
             while True:
-                msg = await ws.receive()
+                try:
+                    msg = await asyncio.wait_for(ws.receive(), timeout=idle_s)
+                except TimeoutError:
+                    await ws.send_json(
+                        error("idle", f"nothing arrived for {idle_s:g} s; the coach let go")
+                    )
+                    await ws.close(code=1000)
+                    break
                 if msg["type"] == "websocket.disconnect":
                     break
                 data, text = msg.get("bytes"), msg.get("text")
-                if data is not None:
-                    out = await run_in_threadpool(conn.on_frame, data)
-                elif text is not None and len(text) > max_frame_bytes:
-                    out = [error("too_large", f"messages are limited to {max_frame_bytes} bytes")]
-                elif text is not None:
-                    out = await run_in_threadpool(conn.on_text, text)
-                else:
-                    continue
+                try:
+                    if data is not None:
+                        out = await run_in_threadpool(conn.on_frame, data)
+                    elif text is not None and len(text) > max_frame_bytes:
+                        out = [
+                            error("too_large", f"messages are limited to {max_frame_bytes} bytes")
+                        ]
+                    elif text is not None:
+                        out = await run_in_threadpool(conn.on_text, text)
+                    else:
+                        continue
+                except Exception as exc:  # a bug must not drop the person's session
+                    log.exception("live message failed")
+                    out = [error("internal", f"the message failed ({type(exc).__name__})")]
                 for m in out:
-                    await ws.send_json(m)
+                    await ws.send_text(json.dumps(finite(m), allow_nan=False))
         except WebSocketDisconnect:
             pass
         finally:  # also when the task is cancelled: no awaiting here
@@ -209,19 +231,3 @@ def create_app(
             conn.close()
 
     return app
-
-
-def _spool(file: UploadFile, suffix: str, limit: int) -> Path | None:
-    """Copy an upload to a temporary file; None (and nothing left behind) when over ``limit``."""
-    size = 0
-    with tempfile.NamedTemporaryFile(prefix="backstretch-", suffix=suffix, delete=False) as out:
-        path = Path(out.name)
-        while chunk := file.file.read(MB):
-            size += len(chunk)
-            if size > limit:
-                break
-            out.write(chunk)
-    if size > limit:
-        path.unlink(missing_ok=True)
-        return None
-    return path

@@ -2,7 +2,8 @@
 
 Client -> server:
 - binary: 8 bytes little-endian float64 capture time (seconds) + a JPEG/PNG/WebP picture;
-- text JSON: ``{"type": "start"}``, ``{"type": "stop", "reason": "done"|"pain"}``,
+- text JSON: ``{"type": "start", "demo": false}`` (a demo session is never stored),
+  ``{"type": "stop", "reason": "done"|"pain"}``,
   ``{"type": "pain", "rating": 0-10, "where": "...", "note": "..."}``, or
   ``{"type": "landmarks", "t": s, "image": 33x[x,y,z], "visibility": 33x[v], "world": 33x[x,y,z]}``
   (a client that runs the pose model itself; ``world`` is optional), ``{"type": "save"}`` or
@@ -12,6 +13,9 @@ Server -> client (text JSON): ``{"type": "state", ...}`` after every frame (Live
 ``server_ms``), ``{"type": "summary", ...}`` when the session ends, and
 ``{"type": "error", "code": ..., "message": ...}`` for a bad message (the connection stays up).
 The client sends the next frame only after the answer to the last one, so nothing queues.
+Numbers must be finite (no NaN); answers never carry NaN either (a missing value is null).
+A session with no repetition and no pain report is not kept, and a session keeps at most
+``MAX_PAIN_REPORTS`` pain reports, so a misbehaving client cannot fill the store.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,6 +41,9 @@ from backstretch.store.progress import plan, with_hold_target
 from backstretch.types import N_LANDMARKS, PoseFrame
 
 HEADER = struct.Struct("<d")
+MAX_PAIN_REPORTS = 10
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Point = tuple[Finite, Finite, Finite]
 
 
 class _Msg(BaseModel):
@@ -45,6 +52,7 @@ class _Msg(BaseModel):
 
 class StartMsg(_Msg):
     type: Literal["start"]
+    demo: bool = False
 
 
 class StopMsg(_Msg):
@@ -62,10 +70,10 @@ class SaveMsg(_Msg):
 
 class LandmarksMsg(_Msg):
     type: Literal["landmarks"]
-    t: float
-    image: list[list[float]] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
-    visibility: list[float] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
-    world: list[list[float]] | None = Field(
+    t: Finite
+    image: list[Point] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
+    visibility: list[Finite] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
+    world: list[Point] | None = Field(
         default=None, min_length=N_LANDMARKS, max_length=N_LANDMARKS,
         description="metric 3-D landmarks (hip-centred, y down), when the pose model gives them",
     )  # fmt: skip
@@ -87,6 +95,21 @@ def error(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 class LiveConnection:
     """One client's live session: frames in, coaching state out (no I/O of its own)."""
 
@@ -103,6 +126,8 @@ class LiveConnection:
         self._stored_reps = 0
         self._finished = False
         self._previous: dict[str, Any] | None = None
+        self._pains = 0
+        self._demo = False
         self._store_error: str | None = None
         self._make_estimator = estimator
         self._estimator: PoseEstimator | None = None
@@ -151,9 +176,13 @@ class LiveConnection:
     def on_text(self, text: str) -> list[dict[str, Any]]:
         started = time.perf_counter()
         try:
-            raw = json.loads(text)
+            raw = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             return [error("bad_json", f"the message is not valid JSON ({exc.msg})")]
+        except ValueError as exc:
+            return [error("bad_json", f"the message is not valid JSON ({exc})")]
+        except RecursionError:
+            return [error("bad_json", "the message is nested too deeply")]
         kind = raw.get("type") if isinstance(raw, dict) else None
         model = _MESSAGES.get(kind) if isinstance(kind, str) else None
         if model is None:
@@ -168,10 +197,15 @@ class LiveConnection:
             )
             return [error("bad_message", f"bad {kind} message: {where}")]
         if isinstance(msg, StartMsg):
-            return [self._start()]
+            return [self._start(msg.demo)]
         if isinstance(msg, StopMsg):
             return self._errors([self._summary(self.session.stop(msg.reason))])
         if isinstance(msg, PainMsg):
+            if self._pains >= MAX_PAIN_REPORTS:
+                return [
+                    error("too_many", f"a session keeps at most {MAX_PAIN_REPORTS} pain reports")
+                ]
+            self._pains += 1
             report = PainReport(rating=msg.rating, where=msg.where, note=msg.note)
             if self.store is not None and self.session_id is not None:
                 try:
@@ -191,12 +225,13 @@ class LiveConnection:
         return self._advance(frame, None, started)
 
     # -- the session and its record --------------------------------------------------------
-    def _start(self) -> dict[str, Any]:
+    def _start(self, demo: bool = False) -> dict[str, Any]:
         if self.session_id is not None and not self._finished:
             self._store(self.session.stop("ended"))
         ex, advice, stop = self.ex, [], False
         self._previous = None
-        if self.store is not None:
+        self._pains, self._demo = 0, demo
+        if self.store is not None and not demo:
             past = self.store.sessions(exercise=ex.id)
             p = plan(past, ex)
             ex, advice, stop = (
@@ -216,7 +251,7 @@ class LiveConnection:
         self.session = LiveSession(ex, *self.session.size)
         self.session.start(self._last_t if math.isfinite(self._last_t) else 0.0)
         self.session_id, self._stored_reps, self._finished = None, 0, False
-        if self.store is not None:
+        if self.store is not None and not demo:
             self.session_id = self.store.begin("live", ex.id, ex.targets.hold_s)
         return {
             "type": "started",
@@ -236,7 +271,10 @@ class LiveConnection:
             for rep in self.session.reps[self._stored_reps :]:
                 self.store.add_rep(self.session_id, rep)
                 self._stored_reps += 1
-            if self.session.stopped is not None and not self._finished:
+            if self.session.stopped is not None and not self._finished and self._empty():
+                self.store.delete(self.session_id)  # nothing happened: nothing to keep
+                self.session_id, self._finished = None, True
+            elif self.session.stopped is not None and not self._finished:
                 self.store.finish(
                     self.session_id,
                     summary.summary,
@@ -247,9 +285,15 @@ class LiveConnection:
         except StoreError as exc:
             self._store_error = f"the session could not be stored: {exc}"
 
+    def _empty(self) -> bool:
+        return not self.session.reps and self._pains == 0 and self.session.stopped != "pain"
+
     def _keep(self, keep: bool) -> dict[str, Any]:
         if self.store is None or self.session_id is None:
-            return error("no_store", "this server keeps no sessions; use Save to download it")
+            why = "it was a demo" if self._demo else "there was nothing to keep"
+            if self.store is None:
+                why = "this server keeps no sessions"
+            return error("no_store", f"not stored: {why}; use Save to download it")
         if not keep:
             self.store.delete(self.session_id)
             sid, self.session_id = self.session_id, None
@@ -297,13 +341,8 @@ class LiveConnection:
 
 
 def _frame_from(msg: LandmarksMsg, index: int) -> PoseFrame:
+    """The validated message as a frame (its shape and finiteness were checked by the model)."""
     image = np.asarray(msg.image, dtype=np.float32)
-    if image.shape != (N_LANDMARKS, 3) or not np.isfinite(image).all():
-        raise FrameError(f"landmarks must be {N_LANDMARKS} finite [x, y, z] triples")
     vis = np.clip(np.asarray(msg.visibility, dtype=np.float32), 0.0, 1.0)
-    world = None
-    if msg.world is not None:
-        world = np.asarray(msg.world, dtype=np.float32)
-        if world.shape != (N_LANDMARKS, 3) or not np.isfinite(world).all():
-            raise FrameError(f"world landmarks must be {N_LANDMARKS} finite [x, y, z] triples")
+    world = None if msg.world is None else np.asarray(msg.world, dtype=np.float32)
     return PoseFrame(index, msg.t, image, vis, world)

@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const app = {
   ws: null, inFlight: false, started: false, ended: false, muted: false, lastCueId: 0,
   exercise: null, summary: null, serverSession: false, lastState: null,
+  demo: false, // coaching the built-in sample: the server keeps no session of it
   newFrame: false, // the camera has a frame not yet sent
   feedbackMs: [], // capture-to-feedback time of the last answers (see window.backstretchStats)
 };
@@ -84,8 +85,17 @@ function useSample() {
   video.loop = true;
   video.muted = true;
   video.play();
+  app.demo = true;
   $("camera-msg").hidden = true;
   $("demo").hidden = true;
+  ensureConnected();
+}
+
+function ensureConnected() {
+  // The server lets a quiet connection go (no camera, nothing sent): come back on demand.
+  if (!app.ws || app.ws.readyState === WebSocket.CLOSED || app.ws.readyState === WebSocket.CLOSING) {
+    connect();
+  }
 }
 
 function connect() {
@@ -96,9 +106,14 @@ function connect() {
   ws.onmessage = (ev) => handle(JSON.parse(ev.data));
   ws.onclose = () => {
     app.inFlight = false;
+    if (app.idle) {
+      showConnection("The coach let go after a quiet spell; it reconnects when you press Start or try the demo.");
+      return;
+    }
     $("start").disabled = true;
     showConnection("Disconnected from the coach. Reload the page to reconnect.");
   };
+  app.idle = false;
   app.ws = ws;
 }
 
@@ -152,6 +167,7 @@ function handle(msg) {
   else if (msg.type === "error") {
     app.inFlight = false;
     if (msg.code === "busy") showConnection(msg.message);
+    else if (msg.code === "idle") app.idle = true;
     else { console.warn("coach:", msg.message); sendFrame(); }
   }
 }
@@ -233,7 +249,12 @@ function toggleMute() {
 }
 
 function start() {
-  send({ type: "start" });
+  if (!app.ws || app.ws.readyState !== WebSocket.OPEN) {
+    ensureConnected();
+    app.ws.addEventListener("open", start, { once: true });
+    return;
+  }
+  send({ type: "start", demo: app.demo });
   app.started = true;
   app.ended = false;
   app.serverSession = true;
