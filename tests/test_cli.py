@@ -49,6 +49,11 @@ def test_sample_writes_json_html_and_annotated_video(capsys, tmp_path):
     html = h.read_text()
     assert "data:image/png;base64," in html and "Repetitions" in html
     assert v.stat().st_size > 10_000
+    import av
+
+    with av.open(str(v)) as played:  # H.264, which browsers play (mp4v they do not)
+        assert played.streams.video[0].codec_context.name == "h264"
+        assert played.streams.video[0].frames > 100
     assert "score" in out and "Set complete" in out
 
 
@@ -109,6 +114,7 @@ def test_real_subprocess_smoke(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # -q: no progress, and none of the native libraries' log lines
     assert json.loads(out.read_text())["summary"]["rep_count"] == 2
     bad = subprocess.run(
         [sys.executable, "-m", "backstretch", "analyze", str(tmp_path / "nope.mp4")],

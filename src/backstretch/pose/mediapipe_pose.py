@@ -4,11 +4,13 @@ Uses the legacy ``solutions.pose`` API with ``model_complexity=1``: the models f
 inside the mediapipe 0.10.21 wheel. Complexity 0 and 2 would try to download a model, which
 cannot work offline, so they are refused here. The native libraries' start-up chatter
 (TFLite and absl lines written straight to the process's stderr) is silenced while the
-graph starts and runs its first frame; Python errors still raise as usual.
+graph starts (one blank warm-up frame), until it first finds a person, and as it closes;
+Python errors still raise as usual.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from collections.abc import Iterator
@@ -32,6 +34,7 @@ def _native_stderr_silenced() -> Iterator[None]:
             os.dup2(null.fileno(), 2)
         yield
     finally:
+        ctypes.CDLL(None).fflush(None)  # C streams may hold the lines back until exit
         os.dup2(saved, 2)
         os.close(saved)
 
@@ -47,10 +50,10 @@ class MediaPipePoseEstimator:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        import mediapipe as mp  # imported here so that importing backstretch stays fast
-
-        self._started = False
+        self._quiet = True
         with _native_stderr_silenced():
+            import mediapipe as mp  # here, so that importing backstretch stays fast
+
             self._pose: Any = mp.solutions.pose.Pose(
                 static_image_mode=static_image_mode,
                 model_complexity=MODEL_COMPLEXITY,
@@ -59,19 +62,23 @@ class MediaPipePoseEstimator:
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )
+            # The graph opens its models on its own threads; one blank frame waits for them
+            # (and their log lines) while stderr is still pointed away. No person: no state.
+            self._pose.process(np.zeros((64, 64, 3), np.uint8))
 
     def process(self, image: UInt8Array, t: float, index: int) -> PoseFrame:
         """Find the pose in one RGB frame (``VideoReader(..., rgb=True)`` gives those)."""
-        if not self._started:  # the first frame loads the models and logs about them
-            self._started = True
+        if self._quiet:  # until the first person: their first landmarks log a warning too
             with _native_stderr_silenced():
                 result = self._pose.process(np.ascontiguousarray(image))
+            self._quiet = result.pose_landmarks is None
         else:
             result = self._pose.process(np.ascontiguousarray(image))
         return PoseFrame.from_mediapipe(result, index=index, t=t)
 
     def close(self) -> None:
-        self._pose.close()
+        with _native_stderr_silenced():  # a graph that never ran starts its models here
+            self._pose.close()
 
     def __enter__(self) -> MediaPipePoseEstimator:
         return self
