@@ -57,6 +57,12 @@ def truths(split: str, only: list[str] | None = None) -> list[ClipTruth]:
     return out
 
 
+def _body(t: ClipTruth) -> str:
+    """The body's name, from the clip's: split-kind-body-yaw-seed, split-move-what-body-yaw."""
+    parts = t.name.split("-")
+    return parts[3] if parts[1] == "move" else parts[2]
+
+
 def extract(clips: list[ClipTruth], ex: Exercise, force: bool = False) -> None:
     """Run the pose model once per clip and keep its landmarks beside the clip."""
     todo = [t for t in clips if force or not landmarks_of(t).exists()]
@@ -139,7 +145,7 @@ def evaluate(clips: list[ClipTruth], *, real: bool = True, live: bool = False) -
         if t.kind == "non_stretch":
             phantom[t.name] = len(reps)
             continue
-        for key in (f"view:{t.view}", f"style:{t.family}", "all"):
+        for key in (f"view:{t.view}", f"style:{t.family}", f"body:{_body(t)}", "all"):
             g = groups[key]
             g["rep_exact"].append(len(reps) == t.rep_count)
             g["completed_exact"].append(completed == t.completed_count)
@@ -150,7 +156,7 @@ def evaluate(clips: list[ClipTruth], *, real: bool = True, live: bool = False) -
         for got, want in zip(reps, t.reps, strict=False):
             if not want.faults:
                 err = abs(got.hold_s - want.hold_s)
-                for key in (f"view:{t.view}", f"style:{t.family}", "all"):
+                for key in (f"view:{t.view}", f"style:{t.family}", f"body:{_body(t)}", "all"):
                     groups[key]["hold_err"].append(err)
                 if err > TARGETS["hold_mae_s"]:
                     misses["hold error > 1 s"].append(f"{t.name} ({err:.1f} s)")

@@ -34,6 +34,18 @@ def sample_video() -> Path:
     return Path(str(files("backstretch") / "data" / "sample.mp4"))
 
 
+def default_estimator() -> PoseEstimator:
+    """MediaPipe BlazePose, looking closer where the whole frame shows nobody (far away)."""
+    from functools import partial
+
+    from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
+    from backstretch.pose.zoom import ZoomingEstimator
+
+    return ZoomingEstimator(
+        MediaPipePoseEstimator, partial(MediaPipePoseEstimator, static_image_mode=True)
+    )
+
+
 def open_source(
     path: str | Path | None,
     *,
@@ -46,11 +58,7 @@ def open_source(
         rec = open_recording(p)
         return Source(rec.info, rec.frames(), None, rec.info.frames)
     reader = VideoReader(p, stride=stride, rgb=True)
-    if estimator is None:
-        from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
-
-        estimator = MediaPipePoseEstimator
-    est = estimator()
+    est = (estimator or default_estimator)()
 
     def frames() -> Iterator[PoseFrame]:
         try:

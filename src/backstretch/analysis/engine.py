@@ -178,6 +178,20 @@ def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> tuple[Rep, Fo
     return rep, judge
 
 
+def person_height_px(series: PoseSeries, height: int) -> float:
+    """The person's median height in the picture from nose to the lower ankle, in pixels
+    (infinite when unknown: a recording without a picture size, or no ankle in view)."""
+    img = series.image[series.detected]
+    if not len(img) or height <= 1:  # 1: a recording that does not know its picture size
+        return math.inf
+    span = (
+        np.maximum(img[:, Landmark.LEFT_ANKLE, 1], img[:, Landmark.RIGHT_ANKLE, 1])
+        - img[:, Landmark.NOSE, 1]
+    )
+    value = float(np.nanmedian(span)) * height if np.isfinite(span).any() else math.inf
+    return value if value > 0 else math.inf
+
+
 def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysis:
     """Judge a whole recording."""
     series.extra.setdefault("width", info.width)
@@ -192,6 +206,13 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
         )
         raise NoPersonError(
             f"{info.source}: {found}; film the whole body, well lit, one person in view"
+        )
+    tall = person_height_px(series, info.height)
+    if tall < ex.detection.min_person_px:
+        raise NoPersonError(
+            f"{info.source}: the person is only {tall:.0f} pixels tall from nose to ankle in "
+            f"the picture; at least {ex.detection.min_person_px:.0f} are needed to judge the "
+            "form. Move the camera closer or film at a higher resolution."
         )
 
     f = compute_features(

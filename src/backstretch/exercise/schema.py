@@ -56,6 +56,7 @@ class Targets(Strict):
 class Detection(Strict):
     min_visibility: float = Field(ge=0, le=1)
     min_detected_fraction: float = Field(ge=0, le=1)
+    min_person_px: float = Field(ge=0)
     rest_deg: float
     enter_deg: float
     exit_deg: float
