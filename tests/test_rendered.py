@@ -96,14 +96,14 @@ def test_accuracy_on_the_test_split_meets_the_floors():
     assert sum(res["phantom_real"].values()) == 0, res["phantom_real"]
 
 
-#: Just under what the test split measured on 2026-12-03 (rep 92.7 %, completed 87.8 %, hold
-#: MAE 2.88 s, 1.09 s at most on the bodies eli, fay and hana, worst F1 0.31: no_rounding).
+#: Just under what the test split measured on 2026-12-03 (rep 92.7 %, completed 92.7 %, hold
+#: MAE 2.88 s, 1.09 s at most on the bodies eli, fay and hana, worst F1 0.50: hands_apart).
 #: The targets are not met. These fell from 2026-12-02 (rep 97.1, completed 94.1, MAE 0.84)
 #: because far-away people are now found by looking closer (pose/zoom.py): seven clips that
 #: were refused as "no person found" are now judged, five of them of the body gus, whose
 #: poses are poor (hold errors up to 17 s on test-clean-gus-60-2).
-FLOORS: dict = {"rep_exact_pct": 92.0, "completed_exact_pct": 87.0, "hold_mae_s": 3.0,
-                "hold_mae_s_good_bodies": 1.2, "f1": 0.3}  # fmt: skip
+FLOORS: dict = {"rep_exact_pct": 92.0, "completed_exact_pct": 92.0, "hold_mae_s": 3.0,
+                "hold_mae_s_good_bodies": 1.2, "f1": 0.45}  # fmt: skip
 #: Non-stretch clips that are known to count a repetition, and why.
 KNOWN_PHANTOMS = {
     "test-move-phone_chest-fay-70": "from the side (80 deg), both hands holding a phone at "

@@ -147,3 +147,21 @@ def test_the_fused_rounding_rises_with_the_back_not_with_the_head(ex):
         scores[name] = float(np.nanmedian(a.timeline.rounding[hold]))
     assert scores["rounded, head neutral"] > ex.faults.no_rounding.min_score
     assert scores["head bowed, back straight"] < ex.faults.no_rounding.min_score
+
+
+@pytest.mark.parametrize(("dip", "fault"), [((6.0, 8.0), False), ((3.0, 15.0), True)])
+def test_a_brief_rounding_dip_pauses_the_hold_but_only_a_lasting_one_is_a_fault(ex, dip, fault):
+    """``no_rounding`` means "did not round": its flag stops the hold timer at once, but the
+    repetition gets the fault only when it covers ``min_share`` of the time in position."""
+    from backstretch.analysis.judge import FormJudge
+
+    judge = FormJudge(ex, enter_t=0.0, checks={"no_rounding"})
+    dt, paused = 0.1, 0.0
+    for k in range(160):  # 16 s in position
+        t = k * dt
+        raw = {"no_rounding"} if dip[0] <= t < dip[1] else set()
+        running, _ = judge.step(t, dt, raw, {"no_rounding"})
+        paused += dt * (judge.reached and not running)
+    codes = {f.code for f in judge.faults(exit_t=16.0)}
+    assert ("no_rounding" in codes) is fault
+    assert paused >= dip[1] - dip[0] - 0.5  # the timer stopped for the dip either way

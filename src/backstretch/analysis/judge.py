@@ -179,13 +179,17 @@ class FormJudge:
 
     def faults(self, exit_t: float) -> list[Fault]:
         """The frame faults of the repetition (spans that only belong to getting out of the
-        stretch, in its last ``settle_s``, are dropped), each with a confidence: the share of
+        stretch, in its last ``settle_s``, are dropped, and faults that cover less than their
+        rule's ``min_share`` of the position), each with a confidence: the share of
         its span the rule was seen broken, times the share of the position its measure was
         seen."""
         fr, out = self.ex.faults, []
         for code, spans in self.spans.items():
             if not self.covered(code):
                 continue
+            share = sum(min(s.end, exit_t) - s.start for s in spans) / max(self.total_s, 1e-9)
+            if share < fr.rule(code).min_share:
+                continue  # too brief a part of the position for this fault
             cover = min(1.0, self.seen_s.get(code, 0.0) / max(self.total_s, 1e-9))
             for s in spans:
                 if s.start >= exit_t - fr.settle_s or s.end - s.start < fr.min_duration_s:

@@ -120,6 +120,9 @@ class Rule(Strict):
     tip: str
     message: str
     views: list[View] = Field(min_length=1)
+    #: The share of the time in position a frame fault must cover for the repetition to be
+    #: given it (0: any lasting span counts). Its flag still pauses the hold timer.
+    min_share: float = Field(default=0.0, ge=0, le=1)
 
 
 class HoldTooShort(Rule):
