@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -426,3 +427,30 @@ def test_a_database_from_a_newer_version_says_so_and_is_left_alone(tmp_path):
     with pytest.raises(StoreError, match="newer version of backstretch"):
         Store(str(db))
     assert db.read_bytes() == before
+
+
+def test_a_killed_servers_upload_folder_is_removed_by_the_next_one(ex, tmp_path):
+    import os
+    import tempfile
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = Path(tempfile.gettempdir()) / f"backstretch-uploads-{dead.pid}-x1"
+    orphan.mkdir()
+    (orphan / "upload-a.mp4").write_bytes(b"\0" * 100)
+    mine = Path(tempfile.gettempdir()) / f"backstretch-uploads-{os.getpid()}-x2"
+    mine.mkdir()  # a live server's folder stays
+    app = create_app(ex)
+    assert not orphan.exists() and mine.exists()
+    app.state.uploads.shutdown()
+    mine.rmdir()
+
+
+def test_a_read_only_uri_database_leaves_no_lock_files_around(tmp_path, monkeypatch):
+    path = tmp_path / "ro.db"
+    Store(str(path)).close()
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.iterdir())
+    Store(f"sqlite:///file:{path}?mode=ro&uri=true").close()
+    made = {p.name for p in set(tmp_path.iterdir()) - before}
+    assert made <= {"ro.db-wal", "ro.db-shm"}, made  # SQLite's own; no "file:" folder, no lock

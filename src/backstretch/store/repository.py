@@ -131,6 +131,23 @@ class StoredSession:
         return d
 
 
+def _file_of(database: str) -> str:
+    """The file of an SQLite database name, also when given as a ``file:...?...`` URI."""
+    return database.removeprefix("file:").split("?", 1)[0]
+
+
+def _lock_path(database: str) -> str:
+    """Where processes opening the same SQLite file wait for each other: a lock file in the
+    temporary folder named after the database's absolute path (not beside the database,
+    whose folder may be read-only; ``file:...?mode=ro`` URIs are resolved to their file)."""
+    import hashlib
+    import tempfile
+
+    path = _file_of(database)
+    key = hashlib.sha256(str(Path(path).expanduser().resolve()).encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"backstretch-db-{key}.lock")
+
+
 def _session_row(
     kind: str,
     exercise: str,
@@ -208,7 +225,7 @@ class Store:
         name = self.url.database
         if not name or name == ":memory:":
             return
-        path = Path(name)
+        path = Path(_file_of(name))
         if path.is_dir():
             raise StoreError(f"{self.where}: is a folder, not a database file")
         if path.exists():
@@ -236,7 +253,7 @@ class Store:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         name = self.url.database
         sqlite_file = self.url.get_backend_name() == "sqlite" and name and name != ":memory:"
-        lock = FileLock(f"{name}.lock") if sqlite_file else nullcontext()
+        lock = FileLock(_lock_path(name)) if sqlite_file and name else nullcontext()
         try:
             with lock, self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":

@@ -10,7 +10,7 @@ ASGI middleware in front of the app checks, for every HTTP request and WebSocket
   only from this server's own origin. Clients that are not browsers send no Origin.
 - **Token** (listening beyond loopback): every request must carry the per-launch token, in
   the URL (``?token=``, which then sets a same-site cookie), the cookie, or an
-  ``Authorization: token ...`` header.
+  ``Authorization: token ...`` (or ``Bearer ...``) header.
 
 It also adds a content security policy and the usual security headers to every answer.
 """
@@ -107,8 +107,8 @@ class Guard:
         if given and hmac.compare_digest(given, self.token):
             cookie = f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
             return 200, None, cookie if scope["type"] == "http" else ""
-        auth = headers.get("authorization", "")
-        if auth.lower().startswith("token ") and hmac.compare_digest(auth[6:].strip(), self.token):
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        if scheme.lower() in ("token", "bearer") and hmac.compare_digest(value.strip(), self.token):
             return 200, None, ""
         jar: SimpleCookie = SimpleCookie()
         jar.load(headers.get("cookie", ""))

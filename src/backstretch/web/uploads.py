@@ -11,6 +11,7 @@ last ``keep`` finished jobs).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -170,6 +171,25 @@ async def receive_upload(
     return found[0]
 
 
+def _remove_orphans() -> None:
+    """Delete the upload folders of servers that were killed before they could (their
+    process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob("backstretch-uploads-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 def _discard(state: dict[str, Any], found: list[tuple[Path, str]]) -> None:
     if state["out"] is not None:
         state["out"].close()
@@ -190,7 +210,8 @@ class Uploads:
         self.keep = keep
         self.max_waiting = max_waiting
         self.jobs: OrderedDict[str, Job] = OrderedDict()
-        self.folder = Path(tempfile.mkdtemp(prefix="backstretch-uploads-"))
+        _remove_orphans()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"backstretch-uploads-{os.getpid()}-"))
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse")
 
