@@ -247,6 +247,91 @@ def analyze(
 
 
 @app.command()
+def batch(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Videos, folders (searched recursively) or glob patterns.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")],
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default: one per core).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Analyse again videos whose report is there.")
+    ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run on a Ray cluster: its address, 'auto', or 'local' (needs "
+            "pip install 'backstretch[ray]').",
+        ),
+    ] = None,
+    stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every Nth frame.")] = 1,
+    save: Annotated[
+        bool, typer.Option("--save", help="Store each session in your history, as analyze does.")
+    ] = False,
+    db: DbOpt = None,
+    exercise: ExerciseOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Analyse many videos: one JSON report each and OUT/summary.csv; resumable."""
+    from backstretch.batch import Item, run_batch
+
+    check_output(out, "--out", folder=True)
+    if ray is not None:
+        try:
+            import ray as _ray  # noqa: F401
+        except ImportError:
+            raise InputError("--ray needs Ray: pip install 'backstretch[ray]'") from None
+    store = None
+    if save:
+        from backstretch.store import Store
+        from backstretch.store.progress import plan
+
+        store = Store(db)
+        ex = load_exercise(exercise)
+        target = plan(store.sessions(exercise=ex.id), ex).hold_target_s
+    console = Console(stderr=True, quiet=quiet)
+    with _progress(console) as bar:
+        videos = bar.add_task("Videos", total=None)
+        frames = bar.add_task("Frames of the current videos", total=None, visible=False)
+        seen: dict[str, tuple[int, int]] = {}
+
+        def on_frames(path: str, done: int, total: int) -> None:
+            seen[path] = (done, total)
+            bar.update(frames, visible=True, completed=sum(d for d, _ in seen.values()),
+                       total=sum(t for _, t in seen.values()) or None)  # fmt: skip
+
+        def on_done(item: Item, finished: int, total: int) -> None:
+            bar.update(videos, completed=finished, total=total)
+            seen.pop(str(item.path), None)
+
+        def store_report(item: Item, text: str) -> None:
+            from backstretch.analysis.model import Report
+
+            assert store is not None
+            store.save_report(Report.model_validate_json(text), target)
+
+        result = run_batch(
+            inputs, out, exercise_path=exercise, workers=workers, force=force, stride=stride,
+            ray_address=ray, on_done=on_done, on_frames=on_frames,
+            store_report=store_report if store is not None else None,
+        )  # fmt: skip
+    if store is not None:
+        store.close()
+    counts = {k: sum(i.status == k for i in result.items) for k in ("done", "kept", "failed")}
+    Console(quiet=quiet).print(
+        f"{len(result.items)} videos: {counts['done']} analysed, {counts['kept']} already "
+        f"there (--force to redo), {counts['failed']} failed. Summary: "
+        f"{escape(str(result.summary_csv))}"
+    )
+    if result.failed:
+        for item in result.failed:
+            err.print(f"[red]failed:[/red] {escape(item.error)}", highlight=False)
+        raise typer.Exit(2)
+
+
+@app.command()
 def history(
     db: DbOpt = None,
     limit: Annotated[int, typer.Option(min=1, help="How many recent sessions to list.")] = 15,
@@ -475,7 +560,9 @@ def guide(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning our errors into messages and exit codes."""
     try:
-        app(args=argv, prog_name="backstretch", standalone_mode=False)
+        code = app(args=argv, prog_name="backstretch", standalone_mode=False)
+        if isinstance(code, int) and code:  # a command's typer.Exit(code), returned by click
+            return code
     except typer.Exit as e:
         return int(e.exit_code or 0)
     except InputError as e:
