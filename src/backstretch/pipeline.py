@@ -4,7 +4,7 @@ web app share. Chooses the pose source, streams frames through it, reports progr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
@@ -26,6 +26,7 @@ class Source:
     frames: Iterator[PoseFrame]
     video: Path | None
     total: int
+    brightness: list[float] = field(default_factory=list)  # per picture, filled as it streams
 
 
 def sample_video() -> Path:
@@ -60,15 +61,18 @@ def open_source(
     reader = VideoReader(p, stride=stride, rgb=True)
     est = (estimator or default_estimator)()
 
+    light: list[float] = []
+
     def frames() -> Iterator[PoseFrame]:
         try:
             for vf in reader:
+                light.append(float(vf.image[::8, ::8].mean()) / 255.0)
                 yield est.process(vf.image, vf.t, vf.index)
         finally:
             est.close()
 
     total = max(1, -(-reader.info.frames // stride)) if reader.info.frames else 0
-    return Source(reader.info, frames(), p, total)
+    return Source(reader.info, frames(), p, total, light)
 
 
 def analyze_source(
@@ -94,7 +98,9 @@ def analyze_source(
             progress(done, source.total)
 
     try:
-        return analyze_frames(source.frames, source.info, exercise, on_frame=tick)
+        return analyze_frames(
+            source.frames, source.info, exercise, on_frame=tick, brightness=source.brightness
+        )
     finally:
         if writer is not None:
             writer.close()

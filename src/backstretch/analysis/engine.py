@@ -8,7 +8,7 @@ each repetition is judged.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +31,7 @@ from backstretch.analysis.judge import (
 )
 from backstretch.analysis.model import Rep, Report, SkippedCheck, VideoFacts
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
-from backstretch.analysis.report_text import warnings_for
+from backstretch.analysis.report_text import out_of_picture, warnings_for
 from backstretch.analysis.scoring import summarize
 from backstretch.errors import NoPersonError
 from backstretch.exercise.schema import Exercise
@@ -77,14 +77,19 @@ def analyze_frames(
     info: VideoInfo,
     exercise: Exercise,
     on_frame: Callable[[PoseFrame], None] | None = None,
+    brightness: Sequence[float] | None = None,
 ) -> Analysis:
-    """Analyse streamed frames; ``on_frame`` is called after each one (progress)."""
+    """Analyse streamed frames; ``on_frame`` is called after each one (progress).
+    ``brightness``: the pictures' mean brightness (0-1), filled as the frames stream."""
     kept: list[PoseFrame] = []
     for f in frames:
         kept.append(f)
         if on_frame is not None:
             on_frame(f)
-    return analyze_series(PoseSeries.from_frames(kept), info, exercise)
+    series = PoseSeries.from_frames(kept)
+    if brightness:
+        series.extra["brightness"] = float(np.median(brightness))
+    return analyze_series(series, info, exercise)
 
 
 def _episodes(f: Features, ex: Exercise) -> list[Episode]:
@@ -246,7 +251,8 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     base.observe_all(f, rest)
     tl.rounding = rounding_of(f, base, ex)
 
-    active, skipped = active_checks(ex, view, f)
+    light = series.extra.get("brightness")
+    active, skipped = active_checks(ex, view, f, light)
     if "no_rounding" in active and base.get("shoulders_forward") is None:
         active.discard("no_rounding")
         skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
@@ -259,9 +265,17 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     for k, (_, judge) in enumerate(judged, start=1):
         skipped.extend(judge.abstained(k))
     warnings_extra: list[str] = []
+    if light is not None and light < ex.live.min_brightness:
+        warnings_extra.append(
+            f"The video is dark (brightness {light:.0%}): the pose model misses joints and its "
+            "landmarks shake in low light, so read the results with care. Film with more light."
+        )
     if not reps:  # say what was seen instead of the stretch
         raised = np.nan_to_num(f.elevation, nan=0.0) >= ex.detection.enter_deg
         reasons = why_not(f, ex, raised)
+        if out_of_picture(series) >= 0.5:  # what was "seen" is then mostly guessed joints
+            reasons = ["the body was cut off by the edge of the picture for most of the video, "
+                       "so the stretch position could not be checked"]  # fmt: skip
         if reasons:
             warnings_extra.append(f"No repetition: {'; '.join(reasons)}.")
 

@@ -127,8 +127,11 @@ def frame_flags(
     return flags
 
 
-def active_checks(ex: Exercise, view: View, f: Features) -> tuple[set[str], list[SkippedCheck]]:
-    """The rules this recording can judge, and why the others are skipped."""
+def active_checks(
+    ex: Exercise, view: View, f: Features, brightness: float | None = None
+) -> tuple[set[str], list[SkippedCheck]]:
+    """The rules this recording can judge, and why the others are skipped (``brightness``:
+    the pictures' median brightness, 0-1, when known)."""
     active: set[str] = {"hold_too_short"}
     skipped: list[SkippedCheck] = []
     for code in (*FRAME_RULES, *EVENT_RULES[1:]):
@@ -140,6 +143,17 @@ def active_checks(ex: Exercise, view: View, f: Features) -> tuple[set[str], list
             continue
         if code == "jerky_movement" and f.fps < ex.faults.jerky_movement.min_fps:
             reason = f"the frame rate ({f.fps:.0f} fps) is too low to see quick jerks"
+            skipped.append(SkippedCheck(check=code, reason=reason))
+            continue
+        if (
+            code == "jerky_movement"
+            and brightness is not None
+            and (brightness < ex.live.min_brightness)
+        ):
+            reason = (
+                f"the picture is too dark (brightness {brightness:.0%}) to tell a jerk from the "
+                "pose model's own shaking in low light"
+            )
             skipped.append(SkippedCheck(check=code, reason=reason))
             continue
         attr, parts = NEEDS[code]

@@ -31,18 +31,22 @@ def note(completed: int, reps: int, ex: Exercise) -> str:
     return f"{completed} of at least {lo} repetitions completed."
 
 
+def out_of_picture(series: PoseSeries) -> float:
+    """The share of frames with a person where a key joint lies outside the picture."""
+    img = series.image[series.detected][:, _FRAME_POINTS, :2]
+    return float(((img < 0) | (img > 1)).any(axis=(1, 2)).mean()) if img.size else 0.0
+
+
 def warnings_for(series: PoseSeries, f: Features, share: float, view: View) -> list[str]:
     out: list[str] = []
     if share < 0.9:
         out.append(f"A person was found in only {share:.0%} of the frames.")
-    img = series.image[series.detected][:, _FRAME_POINTS, :2]
-    if img.size:
-        outside = float(((img < 0) | (img > 1)).any(axis=(1, 2)).mean())
-        if outside > 0.2:
-            out.append(
-                f"Part of the body is out of the picture in {outside:.0%} of the frames; "
-                "step back or move the camera so that you are seen from head to feet."
-            )
+    outside = out_of_picture(series)
+    if outside > 0.2:
+        out.append(
+            f"Part of the body is out of the picture in {outside:.0%} of the frames; "
+            "step back or move the camera so that you are seen from head to feet."
+        )
     arms_up = np.nan_to_num(f.elevation, nan=0.0) > 60.0
     if arms_up.any() and np.nanmedian(np.where(arms_up, f.standing, np.nan)) < 1.05:
         out.append("You do not seem to be standing; the stretch is done standing tall.")

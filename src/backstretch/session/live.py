@@ -144,6 +144,7 @@ class LiveSession:
         self._smooth = OneEuroFilter(fl.live_min_cutoff_hz, fl.live_beta, fl.live_d_cutoff_hz)
         self._window: deque[PoseFrame] = deque()
         self._yaws: deque[float] = deque(maxlen=600)
+        self._light: deque[float] = deque(maxlen=300)  # the last pictures' brightness
         self._rest = RestBaseline()
         self._cues = CueScheduler(exercise.live.cue_min_display_s, exercise.live.cue_debounce_s)
         self._skipped: dict[str, SkippedCheck] = {}
@@ -226,12 +227,15 @@ class LiveSession:
         )
         if f is not None and np.isfinite(f.yaw[-1]):
             self._yaws.append(float(f.yaw[-1]))
+        if brightness is not None:
+            self._light.append(brightness)
+        light = float(np.median(self._light)) if self._light else None
         active: set[str] = {"hold_too_short"}
         if self._yaws:
             view, _ = self._view()
             state.view = view
             if f is not None:
-                active, skipped = active_checks(self.ex, view, f)
+                active, skipped = active_checks(self.ex, view, f, light)
                 if "no_rounding" in active and self._rest.get("shoulders_forward") is None:
                     active.discard("no_rounding")
                     skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
