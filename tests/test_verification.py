@@ -165,3 +165,37 @@ def test_a_brief_rounding_dip_pauses_the_hold_but_only_a_lasting_one_is_a_fault(
     codes = {f.code for f in judge.faults(exit_t=16.0)}
     assert ("no_rounding" in codes) is fault
     assert paused >= dip[1] - dip[0] - 0.5  # the timer stopped for the dip either way
+
+
+@pytest.mark.parametrize(
+    "fault", [None, "elbows_bent", "release_too_fast", "jerky_movement", "hold_too_short"]
+)
+def test_the_default_analysis_rate_gives_the_same_results_as_every_frame(ex, fault):
+    """A 30 fps recording is analysed at 15 frames a second by default (every 2nd frame):
+    the same repetitions and faults as every frame, holds within 0.2 s."""
+    from backstretch.pipeline import auto_stride
+
+    perf = Performer(stretch_script(2, 18.0, faults={1: fault} if fault else None),
+                     camera=Camera(yaw=45.0, fps=30.0), seed=7)  # fmt: skip
+    frames = list(perf.frames())
+    step = auto_stride(perf.info.fps)
+    assert step == 2
+    full = analyze_frames(frames, perf.info, ex).report
+    thin = analyze_frames(frames[::step], replace(perf.info, fps=15.0), ex).report
+    assert full.summary.rep_count == 2
+    if fault is not None:  # the comparison means something: the fault is there to be found
+        assert fault in {f.code for f in full.reps[1].faults}
+    assert thin.summary.rep_count == full.summary.rep_count
+    assert [sorted({f.code for f in r.faults}) for r in thin.reps] == [
+        sorted({f.code for f in r.faults}) for r in full.reps
+    ]
+    for a, b in zip(thin.reps, full.reps, strict=True):
+        assert abs(a.hold_s - b.hold_s) <= 0.2
+
+
+def test_the_default_rate_keeps_about_15_frames_a_second():
+    from backstretch.pipeline import auto_stride
+
+    assert [auto_stride(f) for f in (10, 12, 15, 24, 25, 29.97, 30, 50, 59.94, 60, 120)] == [
+        1, 1, 1, 1, 1, 2, 2, 3, 4, 4, 8,
+    ]  # fmt: skip

@@ -122,7 +122,7 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def analyse_one(
-    path: str, exercise_path: str | None, stride: int, progress: Any = None
+    path: str, exercise_path: str | None, stride: int | None, progress: Any = None
 ) -> tuple[str, float]:
     """Analyse one video (in a worker): its JSON report and the seconds it took. With a
     ``progress`` queue, ``(path, done, total)`` goes to it every 25 frames.
@@ -143,7 +143,7 @@ def analyse_one(
 
 
 def _run_local(
-    todo: list[Item], workers: int, args: tuple[str | None, int], on_frames: FramesCallback
+    todo: list[Item], workers: int, args: tuple[str | None, int | None], on_frames: FramesCallback
 ) -> Iterator[tuple[Item, Any]]:
     """The analyses in a process pool; yields (item, result or exception) as each finishes,
     passing the workers' frame progress to ``on_frames`` meanwhile."""
@@ -183,7 +183,7 @@ def _run_local(
 
 
 def _run_ray(
-    todo: list[Item], address: str, args: tuple[str | None, int]
+    todo: list[Item], address: str, args: tuple[str | None, int | None]
 ) -> Iterator[tuple[Item, Any]]:
     """Run the analyses as Ray tasks (retried when a worker dies); yields (item, outcome)
     as each finishes, where outcome is the result or the exception."""
@@ -222,7 +222,7 @@ def run_batch(
     exercise_path: Path | None = None,
     workers: int | None = None,
     force: bool = False,
-    stride: int = 1,
+    stride: int | None = None,
     ray_address: str | None = None,
     on_done: Callable[[Item, int, int], None] | None = None,
     on_frames: FramesCallback | None = None,

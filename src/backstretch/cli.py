@@ -47,6 +47,24 @@ DbOpt = Annotated[
 ]
 
 
+StrideOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--stride", min=1,
+        help="Analyse every Nth frame (default: about 15 frames a second, e.g. 2 at 30 fps).",
+    ),
+]  # fmt: skip
+EveryFrameOpt = Annotated[
+    bool, typer.Option("--every-frame", help="Analyse every frame (slower, same as --stride 1).")
+]
+
+
+def _stride(stride: int | None, every_frame: bool) -> int | None:
+    if every_frame and stride not in (None, 1):
+        raise InputError("give either --stride or --every-frame, not both")
+    return 1 if every_frame else stride
+
+
 def check_output(path: Path | None, what: str, folder: bool = False) -> None:
     """Refuse, before any work, an output path that cannot be written (InputError); make
     the folders it needs."""
@@ -151,7 +169,8 @@ def analyze(
     landmarks: Annotated[
         Path | None, typer.Option("--save-landmarks", help="Record the landmarks (.jsonl[.gz]).")
     ] = None,
-    stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every Nth frame.")] = 1,
+    stride: StrideOpt = None,
+    every_frame: EveryFrameOpt = False,
     save: Annotated[
         bool,
         typer.Option("--save", help="Store the session in your history (judged by your target)."),
@@ -191,7 +210,7 @@ def analyze(
         ex = with_hold_target(ex, plan(store.sessions(exercise=ex.id), ex).hold_target_s)
     to_stdout = json_out == "-"
     out = Console(stderr=to_stdout, quiet=quiet)
-    source = open_source(video, stride=stride)
+    source = open_source(video, stride=_stride(stride, every_frame))
     label = "the built-in sample" if video is None else str(video)
     tmp = None
     if with_landmarks and landmarks is None:
@@ -222,7 +241,7 @@ def analyze(
         with _progress(out) as bar:
             task = bar.add_task("Drawing annotated video", total=len(analysis.series))
             write_annotated(
-                analysis, ex, annotate, source.video, stride,
+                analysis, ex, annotate, source.video, source.stride,
                 progress=lambda done, total: bar.update(task, completed=done),
             )  # fmt: skip
         out.print(f"Annotated video: {escape(str(annotate))}")
@@ -266,7 +285,8 @@ def batch(
             "pip install 'backstretch[ray]').",
         ),
     ] = None,
-    stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every Nth frame.")] = 1,
+    stride: StrideOpt = None,
+    every_frame: EveryFrameOpt = False,
     save: Annotated[
         bool, typer.Option("--save", help="Store each session in your history, as analyze does.")
     ] = False,
@@ -313,7 +333,8 @@ def batch(
             store.save_report(Report.model_validate_json(text), target)
 
         result = run_batch(
-            inputs, out, exercise_path=exercise, workers=workers, force=force, stride=stride,
+            inputs, out, exercise_path=exercise, workers=workers, force=force,
+            stride=_stride(stride, every_frame),
             ray_address=ray, on_done=on_done, on_frames=on_frames,
             store_report=store_report if store is not None else None,
         )  # fmt: skip

@@ -27,12 +27,24 @@ class Source:
     video: Path | None
     total: int
     brightness: list[float] = field(default_factory=list)  # per picture, filled as it streams
+    stride: int = 1  # every how many video frames one was analysed
 
 
 def sample_video() -> Path:
     """The built-in sample: a rendered person doing 2 clean repetitions, camera at 45 deg
     (made by the rendering studio, ``studio/scenarios/sample.toml``)."""
     return Path(str(files("backstretch") / "data" / "sample.mp4"))
+
+
+#: The analysis rate a video is thinned to by default. The stretch is slow: 15 frames a
+#: second follow every move of it, and the fastest check (jerky_movement) needs 12.
+ANALYSIS_FPS = 15.0
+
+
+def auto_stride(fps: float) -> int:
+    """Every how many frames to analyse a video of ``fps`` so that at least ANALYSIS_FPS
+    remain: 1 up to 29 fps, 2 at 30 (29.97), 3 at 50, 4 at 60."""
+    return max(1, int((fps + 0.5) // ANALYSIS_FPS))
 
 
 def default_estimator() -> PoseEstimator:
@@ -50,15 +62,20 @@ def default_estimator() -> PoseEstimator:
 def open_source(
     path: str | Path | None,
     *,
-    stride: int = 1,
+    stride: int | None = None,
     estimator: Callable[[], PoseEstimator] | None = None,
 ) -> Source:
-    """Open a video (poses by MediaPipe), a landmark recording, or the sample (``None``)."""
+    """Open a video (poses by MediaPipe), a landmark recording, or the sample (``None``).
+
+    ``stride``: analyse every Nth frame; by default (None) the one that keeps about
+    ``ANALYSIS_FPS`` frames a second (see :func:`auto_stride`)."""
     p = sample_video() if path is None else Path(path)
     if is_landmark_file(p):
         rec = open_recording(p)
         return Source(rec.info, rec.frames(), None, rec.info.frames)
-    reader = VideoReader(p, stride=stride, rgb=True)
+    reader = VideoReader(p, stride=stride or 1, rgb=True)
+    if stride is None:
+        reader.stride = stride = auto_stride(reader.info.fps)
     est = (estimator or default_estimator)()
 
     light: list[float] = []
@@ -72,7 +89,7 @@ def open_source(
             est.close()
 
     total = max(1, -(-reader.info.frames // stride)) if reader.info.frames else 0
-    return Source(reader.info, frames(), p, total, light)
+    return Source(reader.info, frames(), p, total, light, stride)
 
 
 def analyze_source(
