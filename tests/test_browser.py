@@ -159,3 +159,31 @@ def test_the_demo_coaches_the_built_in_sample_video(page, server, tmp_path):
     page.screenshot(path=str(shot))
     if out := os.environ.get("BACKSTRETCH_SCREENSHOT"):  # the README's picture
         shutil.copy(shot, out)
+
+
+def test_the_annotated_video_plays_in_chromium(page, data, tmp_path):
+    """H.264 with its index at the front plays; the old MPEG-4 Part 2 file did not."""
+    import cv2
+
+    from backstretch.cli import main
+
+    ours = tmp_path / "annotated.mp4"
+    assert main(["analyze", str(data / "pose_squats.mp4"), "--annotate", str(ours), "-q"]) == 0
+    old = tmp_path / "mp4v.mp4"
+    frames = [f.image for f in VideoReader(ours)]
+    w = cv2.VideoWriter(str(old), cv2.VideoWriter.fourcc(*"mp4v"), 5, (720, 1280))
+    for im in frames:
+        w.write(im)
+    w.release()
+    (tmp_path / "play.html").write_text(
+        '<video id="ours" src="annotated.mp4" muted></video>'
+        '<video id="old" src="mp4v.mp4" muted></video>'
+    )
+    page.goto((tmp_path / "play.html").as_uri())
+    for vid in ("ours", "old"):
+        wait_js(page, f"(v => v.readyState >= 2 || v.error)(document.getElementById('{vid}'))")
+    assert page.evaluate("document.getElementById('old').error.code") == 4  # not supported
+    assert page.evaluate("document.getElementById('ours').error") is None
+    assert page.evaluate("document.getElementById('ours').videoWidth") == 720
+    page.evaluate("document.getElementById('ours').play()")
+    wait_js(page, "document.getElementById('ours').currentTime > 0.5", timeout=10_000)

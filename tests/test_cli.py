@@ -115,6 +115,11 @@ def test_real_subprocess_smoke(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # -q: no progress, and none of the native libraries' log lines
+    loud = subprocess.run(
+        [sys.executable, "-m", "backstretch", "analyze", "--sample", "-q", "--verbose"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert loud.returncode == 0 and "TensorFlow Lite" in loud.stderr  # --verbose shows them
     assert json.loads(out.read_text())["summary"]["rep_count"] == 2
     bad = subprocess.run(
         [sys.executable, "-m", "backstretch", "analyze", str(tmp_path / "nope.mp4")],

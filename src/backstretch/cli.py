@@ -181,10 +181,17 @@ def analyze(
     db: DbOpt = None,
     exercise: ExerciseOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show the pose model's own log lines.")
+    ] = False,
 ) -> None:
     """Analyse a recording of the Back Stretch: reps, holds, faults, score."""
+    import os
+
     from backstretch.pipeline import analyze_source, open_source
 
+    if verbose:
+        os.environ["BACKSTRETCH_NATIVE_LOGS"] = "1"  # read by pose/mediapipe_pose.py
     if video is None and not sample:
         raise InputError("give a VIDEO to analyse, or --sample for the built-in one")
     if video is not None and sample:

@@ -24,9 +24,16 @@ from backstretch.types import PoseFrame, UInt8Array
 MODEL_COMPLEXITY = 1
 
 
+#: Set BACKSTRETCH_NATIVE_LOGS=1 (``analyze --verbose``) to see the native libraries' lines.
+VERBOSE_ENV = "BACKSTRETCH_NATIVE_LOGS"
+
+
 @contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
     """Point file descriptor 2 at /dev/null for the duration (C++ logs bypass Python)."""
+    if os.environ.get(VERBOSE_ENV) == "1":
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     try:
