@@ -7,11 +7,13 @@ wraps the tracking estimator: while the whole frame shows nobody, it looks (at m
 second of video) in overlapping square crops of the frame, largest first, with a
 single-picture estimator. When one of them holds a whole person, it follows that person in
 a square crop around them, sized so that they fill most of it, with a fresh tracking
-estimator, and maps the landmarks back to the whole frame. The crop moves only when the
-person nears its edge, and is dropped when the person is lost for a second.
+estimator, and maps the landmarks back to the whole frame. The crop moves (at most once a
+second) only when the person nears its edge, and is dropped when the person is lost for a
+second or has grown to half the frame.
 
-A person found in the whole frame costs nothing extra; the search costs at most about ten
-single-picture detections a second while nobody is found.
+A person found in the whole frame costs nothing extra (the search starts only after a second
+in which the whole frame showed nobody); the search costs at most 18 single-picture
+detections a second while nobody is found.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ EDGE_MARGIN = 0.03
 MIN_VISIBILITY = 0.5
 #: The following crop: this many times the person's larger extent (room for the arms).
 CROP_SCALE = 1.8
+#: A person whose extent passes this share of the frame's shorter side is tracked in the
+#: whole frame again (the crop is for the small; moving it costs a fresh tracker).
+BIG = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +96,23 @@ class ZoomingEstimator:
         self.lose_after_s = lose_after_s
         self._last_search = -np.inf
         self._last_seen = -np.inf
+        self._last_whole = -np.inf  # the whole frame last showed someone
+        self._last_move = -np.inf
         self.searches = 0
 
     def process(self, image: UInt8Array, t: float, index: int) -> PoseFrame:
         h, w = image.shape[:2]
+        if self._last_whole == -np.inf:
+            self._last_whole = t  # the first second belongs to the whole frame
         if self.crop is None:
             assert self._whole is not None
             f = self._whole.process(image, t, index)
-            if f.detected or t - self._last_search < self.search_every_s:
+            if f.detected:
+                self._last_whole = t
+                return f
+            if t - self._last_whole < self.search_every_s:  # a miss or two: the model's own
+                return f
+            if t - self._last_search < self.search_every_s:
                 return f
             self._last_search = t
             crop = self._search(image, t, index)
@@ -113,8 +127,13 @@ class ZoomingEstimator:
             return f
         self._last_seen = t
         seen = f.image[:, :2][f.visibility >= MIN_VISIBILITY] * (w, h)
-        if len(seen) >= 4 and self._near_edge(seen):
-            self._move(_around(seen, w, h), min(w, h))
+        if len(seen) >= 4 and t - self._last_move >= self.search_every_s:
+            if float(np.ptp(seen, axis=0).max()) > BIG * min(w, h):
+                self._stop_following()  # big enough for the whole frame again
+                self._last_whole = t
+            elif self._near_edge(seen):
+                self._move(_around(seen, w, h), min(w, h))
+                self._last_move = t
         return f
 
     def _near_edge(self, pixels: np.ndarray) -> bool:
