@@ -454,3 +454,61 @@ def test_a_read_only_uri_database_leaves_no_lock_files_around(tmp_path, monkeypa
     Store(f"sqlite:///file:{path}?mode=ro&uri=true").close()
     made = {p.name for p in set(tmp_path.iterdir()) - before}
     assert made <= {"ro.db-wal", "ro.db-shm"}, made  # SQLite's own; no "file:" folder, no lock
+
+
+def _big_chunks():
+    yield b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n'
+    for _ in range(4):
+        yield b"\x00" * (1 << 20)
+    yield b"\r\n--B--\r\n"
+
+
+MULTI = {"content-type": "multipart/form-data; boundary=B"}
+#: Every hostile or careless HTTP request of issue 10: (what, method, path, headers, body,
+#: status, words in the answer).
+BAD_REQUESTS = [
+    ("rebinding host", "GET", "/api/history", {"host": "evil.example"}, None, 400, "host"),
+    ("rebinding host, page", "GET", "/history", {"host": "evil.example:80"}, None, 400, "host"),
+    ("foreign upload", "POST", "/api/uploads", {"origin": EVIL, **MULTI}, b"--B--", 403, "evil"),
+    ("not a form", "POST", "/api/uploads", {"content-type": "text/plain"}, b"hi", 400, "multipart"),
+    ("no file field", "POST", "/api/uploads", MULTI,
+     b'--B\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--B--\r\n', 400, "'file'"),
+    ("not a video type", "POST", "/api/uploads", MULTI,
+     b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nx\r\n--B--\r\n',
+     415, "a.txt"),
+    ("not a video", "POST", "/api/uploads", MULTI,
+     b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nx\r\n--B--\r\n',
+     422, "a.mp4"),
+    ("declared too large", "POST", "/api/uploads", {"content-length": str(50 << 20), **MULTI},
+     b"", 413, "larger than"),
+    ("streamed too large", "POST", "/api/uploads", MULTI, "chunks", 413, "larger than"),
+    ("broken form", "POST", "/api/uploads", MULTI, b"--B\r\nnonsense", 400, "file"),
+    ("unknown job", "GET", "/api/uploads/0123456789ab", {}, None, 404, "no upload"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "method", "path", "headers", "body", "status", "words"),
+                         BAD_REQUESTS, ids=[r[0] for r in BAD_REQUESTS])  # fmt: skip
+def test_bad_requests_get_a_clear_4xx_and_stored_data_stays(
+    ex, tmp_path, what, method, path, headers, body, status, words
+):
+    db = tmp_path / "kept.db"
+    with Store(str(db)) as s:
+        perf = Performer(stretch_script(1, 16.0), camera=Camera(yaw=45.0, fps=10.0), seed=1)
+        s.save_report(run_offline(perf, ex)[0].report, 15.0)
+    before = _sessions(db)
+    app = create_app(ex, store=Store(str(db)), max_upload_mb=2)
+    with TestClient(app, base_url=LOCAL) as c:
+        content = _big_chunks() if body == "chunks" else body
+        res = c.request(method, path, headers=headers, content=content)
+        assert res.status_code == status, (what, res.text)
+        assert words.lower() in res.json()["detail"].lower()
+        assert "content-security-policy" in res.headers
+        assert not any(app.state.uploads.folder.iterdir())
+        assert c.get("/api/health").status_code == 200  # still serving
+    assert _sessions(db) == before
+
+
+def _sessions(db: Path) -> list[dict]:
+    with Store(str(db)) as s:
+        return [x.as_dict() for x in s.sessions()]
