@@ -55,9 +55,10 @@ _pages = Environment(
 
 
 def _mediapipe() -> PoseEstimator:
-    from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
+    """The same pose path as the offline analysis (it looks closer for someone far away)."""
+    from backstretch.pipeline import default_estimator
 
-    return MediaPipePoseEstimator()
+    return default_estimator()
 
 
 def create_app(
