@@ -140,3 +140,13 @@ def test_on_a_local_ray_the_results_are_the_same(folder, tmp_path):
         (i.path, i.status, i.summary) for i in local.items
     ]
     assert [i.status for i in res.items].count("failed") == 1
+
+
+def test_reports_inside_the_input_folder_are_not_taken_for_inputs(capsys, folder):
+    out = folder / "reports"  # a natural choice: next to the videos
+    (folder / "notes.json").write_text("{}")  # a stray .json is not a recording
+    first, _, _ = run(capsys, "batch", str(folder), "--out", str(out), "-q")
+    again, stdout, _ = run(capsys, "batch", str(folder), "--out", str(out))
+    assert first == again == 2  # the broken video, both times
+    flat = " ".join(stdout.split())
+    assert "4 videos: 0 analysed, 3 already there" in flat, flat

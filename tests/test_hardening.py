@@ -106,6 +106,9 @@ def test_beyond_loopback_every_request_needs_the_token(ex):
         assert c.get("/api/exercise").status_code == 200  # the cookie now carries it
         c.cookies.clear()
         assert c.get("/api/exercise").status_code == 401
+        assert c.get("/api/exercise?token=%C3%A9").status_code == 401  # not a 500
+        odd = {"cookie": "a@b=1; foo; backstretch_token=s3cret-token"}  # other apps' cookies
+        assert c.get("/api/exercise", headers=odd).status_code == 200
         auth = {"authorization": "token s3cret-token"}
         assert c.get("/api/exercise", headers=auth).status_code == 200
         with (
@@ -238,6 +241,7 @@ def _landmarks(**over) -> dict:
         (json.dumps(_landmarks(image=[[0.5, 0.5, 0.0, 1.0]] * 33)), "bad_message", "image"),
         (json.dumps(_landmarks(visibility=[float("nan")] * 33)), "bad_json", "NaN"),
         (json.dumps(_landmarks()).replace("0.9", "1e999", 1), "bad_message", "finite"),
+        (json.dumps(_landmarks(image=[[1e39, 0.5, 0.0]] * 33)), "bad_frame", "finite"),
     ],
 )
 def test_hostile_live_messages_get_an_error_and_the_session_goes_on(client, raw, code, words):

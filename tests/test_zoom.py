@@ -91,3 +91,26 @@ def test_a_person_too_small_to_judge_is_refused_with_the_reason(ex):
         run(far, ex)
     near = Performer(stretch_script(1, 16.0), camera=Camera(distance=3.0, fps=10.0), seed=3)
     assert run(near, ex)[0].report.summary.rep_count == 1
+
+
+def test_silencing_the_pose_models_from_two_threads_restores_stderr(person):
+    """The native-log redirection is process-wide: two threads starting pose models at once
+    must leave file descriptor 2 where it was."""
+    import os
+    import threading
+
+    before = os.fstat(2)
+
+    def work() -> None:
+        est = default_estimator()
+        for i in range(3):
+            est.process(person, i / 10, i)
+        est.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)

@@ -5,8 +5,10 @@ videos whose report is already written (unless ``force``), and analyses the rest
 same pipeline as ``backstretch analyze``: in a local process pool (``workers``), or as Ray
 tasks on a cluster (``ray_address``; Ray schedules and retries, we only submit). Workers
 return the report as JSON text and the driver writes it (atomically, as each video finishes)
-and stores it (``save``), so a cluster needs no shared folder and the database has one
-writer. A video that fails is listed with its error and the batch goes on.
+and stores it (``save``): the reports need no shared folder and the database has one writer.
+The workers read the videos by their paths, so on a cluster every node must see them at the
+same path (a shared or synced folder). A video that fails is listed with its error and the
+batch goes on.
 
 Output: ``OUT/<name>.json`` per video (``<name>`` is the file name, made unique with a short
 hash of its path when two inputs share one) and ``OUT/summary.csv``, one row per video.
@@ -61,14 +63,21 @@ class Item:
         }  # fmt: skip
 
 
-def find_inputs(patterns: Iterable[str]) -> list[Path]:
+def find_inputs(patterns: Iterable[str], skip: Path | None = None) -> list[Path]:
     """Videos and landmark recordings named by files, folders (recursively) and globs, in a
-    stable order, each once. A pattern that matches nothing is an InputError."""
+    stable order, each once; nothing under ``skip`` (the reports' folder). A folder gives
+    its videos and ``.jsonl[.gz]`` recordings (not any ``.json``: a report is one). A
+    pattern that matches nothing is an InputError."""
     found: dict[Path, None] = {}
+    skip = skip.resolve() if skip is not None else None
     for pattern in patterns:
         p = Path(pattern)
         if p.is_dir():
-            hits = sorted(q for q in p.rglob("*") if q.is_file() and _wanted(q))
+            hits = sorted(
+                q for q in p.rglob("*")
+                if q.is_file() and _wanted(q) and not q.name.endswith(".json")
+                and (skip is None or not q.resolve().is_relative_to(skip))
+            )  # fmt: skip
         elif p.exists():
             hits = [p]
         else:
@@ -233,7 +242,7 @@ def run_batch(
     ``store_report(item, json_text)`` for each new report (the database, with --save)."""
     load_exercise(exercise_path)  # a bad exercise file fails here, before any work
     out.mkdir(parents=True, exist_ok=True)
-    items = plan(find_inputs(inputs), out)
+    items = plan(find_inputs(inputs, skip=out), out)
     for item in items:
         if item.report.exists() and not force:
             try:

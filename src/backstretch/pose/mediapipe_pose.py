@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,22 +29,38 @@ MODEL_COMPLEXITY = 1
 VERBOSE_ENV = "BACKSTRETCH_NATIVE_LOGS"
 
 
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_saved_fd: int | None = None
+
+
 @contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null for the duration (C++ logs bypass Python)."""
+    """Point file descriptor 2 at /dev/null for the duration (C++ logs bypass Python).
+
+    Process-wide, so counted: pose models working in several threads at once (the live coach
+    and an upload) share one redirection, undone when the last of them is done."""
+    global _quiet_users, _saved_fd
     if os.environ.get(VERBOSE_ENV) == "1":
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
+    with _quiet_lock:
+        if _quiet_users == 0:
+            sys.stderr.flush()
+            _saved_fd = os.dup(2)
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+        _quiet_users += 1
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
         yield
     finally:
-        ctypes.CDLL(None).fflush(None)  # C streams may hold the lines back until exit
-        os.dup2(saved, 2)
-        os.close(saved)
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0 and _saved_fd is not None:
+                ctypes.CDLL(None).fflush(None)  # C streams may hold lines back until exit
+                os.dup2(_saved_fd, 2)
+                os.close(_saved_fd)
+                _saved_fd = None
 
 
 class MediaPipePoseEstimator:

@@ -115,33 +115,35 @@ def probe_video(path: str | Path, max_pixels: int = MAX_VIDEO_PIXELS) -> tuple[i
     Opening a video can already decode a frame (FFmpeg probes the stream), so a small file
     holding one huge frame would cost gigabytes in the server itself; the child takes that
     cost, or dies of its memory limit, instead."""
-    import resource
+    import os
     import subprocess
     import sys
 
     path = Path(path)
     _check_file(path)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
-
-    code = (  # only OpenCV: the child starts in well under a second
-        "import sys, cv2\n"
+    code = (  # only OpenCV: the child starts in well under a second; it limits itself first
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({PROBE_MEMORY}, {PROBE_MEMORY}))\n"
+        "import cv2\n"
         "cap = cv2.VideoCapture(sys.argv[1])\n"
         "ok = cap.isOpened()\n"
         "print(int(ok), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), "
         "int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=limit,
-    )
-    if run.returncode != 0:
-        raise VideoError(f"{path}: the video could not be opened within the memory limit")
-    opened, w, h = (int(v) for v in run.stdout.split()[-3:])
+    env = {**os.environ, "MALLOC_ARENA_MAX": "2", "OPENCV_FFMPEG_THREADS": "1"}
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+        if run.returncode != 0:
+            raise ValueError(run.stderr[-200:])
+        opened, w, h = (int(v) for v in run.stdout.split()[-3:])
+    except (subprocess.TimeoutExpired, ValueError):
+        raise VideoError(
+            f"{path}: the video could not be opened within the time and memory limits"
+        ) from None
     if not opened:
         raise VideoError(
             f"{path}: cannot be opened as a video (not a video file, or a damaged one)"

@@ -98,10 +98,12 @@ class ZoomingEstimator:
         self._last_seen = -np.inf
         self._last_whole = -np.inf  # the whole frame last showed someone
         self._last_move = -np.inf
+        self._now = 0.0
         self.searches = 0
 
     def process(self, image: UInt8Array, t: float, index: int) -> PoseFrame:
         h, w = image.shape[:2]
+        self._now = t
         if self._last_whole == -np.inf:
             self._last_whole = t  # the first second belongs to the whole frame
         if self.crop is None:
@@ -186,6 +188,7 @@ class ZoomingEstimator:
         self._whole = None
         self.crop = crop
         self._follow = self._make_tracker()
+        self._last_seen = self._now  # a fresh tracker gets its second to find them
 
     def _stop_following(self) -> None:
         if self._follow is not None:

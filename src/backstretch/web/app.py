@@ -154,15 +154,17 @@ def create_app(
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             raise HTTPException(413, too_large)
-        uploads.check_room()  # before reading a byte
         kind = request.headers.get("content-type", "")
-        path, name = await receive_upload(request.stream(), kind, limit, uploads.folder, too_large)
-        try:
-            await run_in_threadpool(check_video, path, name)
-        except InputError:
-            path.unlink(missing_ok=True)
-            raise
-        return uploads.submit(path, name).public()
+        with uploads.slot():  # a place in the queue before reading a byte
+            path, name = await receive_upload(
+                request.stream(), kind, limit, uploads.folder, too_large
+            )
+            try:
+                await run_in_threadpool(check_video, path, name)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            return uploads.submit(path, name).public()
 
     @app.get("/api/uploads/{job_id}")
     async def upload_status(job_id: str) -> dict[str, Any]:
@@ -198,11 +200,14 @@ def create_app(
         try:
             await ws.send_json({"type": "hello", "version": __version__, "idle_s": idle_s})
             while True:
+                # a person in a session (the pain dialog, the summary) may take their time;
+                # a page that never started one holds the only slot for idle_s at most
+                wait_s = idle_s if not conn.started else max(idle_s, 600.0)
                 try:
-                    msg = await asyncio.wait_for(ws.receive(), timeout=idle_s)
+                    msg = await asyncio.wait_for(ws.receive(), timeout=wait_s)
                 except TimeoutError:
                     await ws.send_json(
-                        error("idle", f"nothing arrived for {idle_s:g} s; the coach let go")
+                        error("idle", f"nothing arrived for {wait_s:g} s; the coach let go")
                     )
                     await ws.close(code=1000)
                     break

@@ -14,8 +14,8 @@ Server -> client (text JSON): ``{"type": "state", ...}`` after every frame (Live
 ``{"type": "error", "code": ..., "message": ...}`` for a bad message (the connection stays up).
 The client sends the next frame only after the answer to the last one, so nothing queues.
 Numbers must be finite (no NaN); answers never carry NaN either (a missing value is null).
-A session with no repetition and no pain report is not kept, and a session keeps at most
-``MAX_PAIN_REPORTS`` pain reports, so a misbehaving client cannot fill the store.
+A session with no repetition and no pain report is not kept, and a connection sends at most
+``MAX_PAIN_REPORTS`` pain reports, so a misbehaving client cannot fill the store with them.
 """
 
 from __future__ import annotations
@@ -126,8 +126,10 @@ class LiveConnection:
         self._stored_reps = 0
         self._finished = False
         self._previous: dict[str, Any] | None = None
-        self._pains = 0
+        self._pains = 0  # on this connection: bounded, whatever the number of sessions
+        self._session_pains = 0
         self._demo = False
+        self.started = False  # a session was started on this connection
         self._store_error: str | None = None
         self._make_estimator = estimator
         self._estimator: PoseEstimator | None = None
@@ -230,7 +232,8 @@ class LiveConnection:
             self._store(self.session.stop("ended"))
         ex, advice, stop = self.ex, [], False
         self._previous = None
-        self._pains, self._demo = 0, demo
+        self._session_pains, self._demo = 0, demo
+        self.started = True
         if self.store is not None and not demo:
             past = self.store.sessions(exercise=ex.id)
             p = plan(past, ex)
@@ -286,7 +289,7 @@ class LiveConnection:
             self._store_error = f"the session could not be stored: {exc}"
 
     def _empty(self) -> bool:
-        return not self.session.reps and self._pains == 0 and self.session.stopped != "pain"
+        return not self.session.reps and self._session_pains == 0 and self.session.stopped != "pain"
 
     def _keep(self, keep: bool) -> dict[str, Any]:
         if self.store is None or self.session_id is None:
@@ -345,4 +348,7 @@ def _frame_from(msg: LandmarksMsg, index: int) -> PoseFrame:
     image = np.asarray(msg.image, dtype=np.float32)
     vis = np.clip(np.asarray(msg.visibility, dtype=np.float32), 0.0, 1.0)
     world = None if msg.world is None else np.asarray(msg.world, dtype=np.float32)
+    for name, arr in (("image", image), ("world", world)):
+        if arr is not None and not np.isfinite(arr).all():  # finite as float64, not float32
+            raise FrameError(f"{name} landmarks must be finite numbers of a sane size")
     return PoseFrame(index, msg.t, image, vis, world)

@@ -21,10 +21,10 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -92,6 +92,11 @@ class Guard:
 
         await self.app(scope, receive, send_with_headers)
 
+    def _same(self, given: str) -> bool:
+        """Whether ``given`` is the token (constant time; any characters)."""
+        assert self.token is not None
+        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+
     def _check(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str | None, str]:
         host = headers.get("host", "")
         if self.hosts is not None and host_name(host) not in self.hosts:
@@ -104,15 +109,13 @@ class Guard:
             return 200, None, ""
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         given = query.get("token", [""])[0]
-        if given and hmac.compare_digest(given, self.token):
+        if given and self._same(given):
             cookie = f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
             return 200, None, cookie if scope["type"] == "http" else ""
         scheme, _, value = headers.get("authorization", "").partition(" ")
-        if scheme.lower() in ("token", "bearer") and hmac.compare_digest(value.strip(), self.token):
+        if scheme.lower() in ("token", "bearer") and self._same(value.strip()):
             return 200, None, ""
-        jar: SimpleCookie = SimpleCookie()
-        jar.load(headers.get("cookie", ""))
-        if COOKIE in jar and hmac.compare_digest(jar[COOKIE].value, self.token):
+        if self._same(cookie_parser(headers.get("cookie", "")).get(COOKIE, "")):
             return 200, None, ""
         return 401, "this server needs its token: open the address `backstretch serve` printed", ""
 

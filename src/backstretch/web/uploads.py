@@ -17,8 +17,9 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -34,6 +35,7 @@ from backstretch.report.html import render_html
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
 MB = 1024 * 1024
+MAX_HEADER = 8 * 1024  # bytes of one form-part header line
 _probing = threading.Lock()
 
 Status = Literal["queued", "running", "done", "failed"]
@@ -105,9 +107,13 @@ async def receive_upload(
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["field"] += data[start:end]
+        if len(state["field"]) > MAX_HEADER:
+            raise UploadRefused(400, "a form part's header is too long")
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
         state["value"] += data[start:end]
+        if len(state["value"]) > MAX_HEADER:
+            raise UploadRefused(400, "a form part's header is too long")
 
     def on_header_end() -> None:
         state["headers"][state["field"].lower()] = state["value"]
@@ -213,13 +219,27 @@ class Uploads:
         _remove_orphans()
         self.folder = Path(tempfile.mkdtemp(prefix=f"backstretch-uploads-{os.getpid()}-"))
         self._lock = threading.Lock()
+        self._arriving = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse")
 
     def waiting(self) -> int:
-        return sum(j.status in ("queued", "running") for j in self.jobs.values())
+        """Uploads arriving, waiting or being analysed."""
+        return self._arriving + sum(j.status in ("queued", "running") for j in self.jobs.values())
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold a place in the queue while an upload arrives (429 when there is none)."""
+        with self._lock:
+            self.check_room()
+            self._arriving += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._arriving -= 1
 
     def check_room(self) -> None:
-        """Refuse (429) when ``max_waiting`` uploads already wait or run."""
+        """Refuse (429) when ``max_waiting`` uploads already arrive, wait or run."""
         if self.waiting() >= self.max_waiting:
             raise UploadRefused(
                 429,
@@ -228,12 +248,8 @@ class Uploads:
             )
 
     def submit(self, path: Path, filename: str) -> Job:
+        """Queue an arrived upload (call it inside its ``slot``, which counted it)."""
         with self._lock:
-            try:
-                self.check_room()
-            except UploadRefused:
-                path.unlink(missing_ok=True)
-                raise
             job = Job(id=uuid.uuid4().hex[:12], filename=filename)
             self.jobs[job.id] = job
             finished = [k for k, j in self.jobs.items() if j.status in ("done", "failed")]
