@@ -120,7 +120,8 @@ def test_save_stores_each_session(capsys, folder, tmp_path):
 
 def test_nothing_to_do_and_bad_inputs_are_explained(capsys, tmp_path):
     code, _, err = run(capsys, "batch", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"))
-    assert code == 2 and "no video found" in " ".join(err.split())
+    assert code == 2 and "no such file, folder or match" in " ".join(err.split())
+    assert not (tmp_path / "o").exists()  # nothing made for nothing
     (tmp_path / "file").write_text("x")
     code, _, err = run(capsys, "batch", str(tmp_path), "--out", str(tmp_path / "file"))
     assert code == 2 and "needs a folder" in " ".join(err.split())

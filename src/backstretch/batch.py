@@ -83,7 +83,8 @@ def find_inputs(patterns: Iterable[str], skip: Path | None = None) -> list[Path]
         else:
             hits = sorted(Path(q) for q in glob.glob(pattern, recursive=True) if _wanted(Path(q)))
         if not hits:
-            raise InputError(f"{pattern}: no video found there")
+            why = "no video in this folder" if p.is_dir() else "no such file, folder or match"
+            raise InputError(f"{pattern}: {why}")
         for h in hits:
             found.setdefault(h.resolve(), None)
     return list(found)
@@ -241,8 +242,8 @@ def run_batch(
     ``on_frames(path, done, total)`` as a local worker goes through a video's frames,
     ``store_report(item, json_text)`` for each new report (the database, with --save)."""
     load_exercise(exercise_path)  # a bad exercise file fails here, before any work
-    out.mkdir(parents=True, exist_ok=True)
     items = plan(find_inputs(inputs, skip=out), out)
+    out.mkdir(parents=True, exist_ok=True)
     for item in items:
         if item.report.exists() and not force:
             try:

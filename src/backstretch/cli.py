@@ -299,7 +299,9 @@ def batch(
     ] = False,
     db: DbOpt = None,
     exercise: ExerciseOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars and no summary line.")
+    ] = False,
 ) -> None:
     """Analyse many videos: one JSON report each and OUT/summary.csv; resumable."""
     from backstretch.batch import Item, run_batch

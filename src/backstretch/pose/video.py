@@ -7,6 +7,7 @@ already turned the right way up when the container carries rotation metadata.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,6 +17,11 @@ from typing import Any
 
 import cv2
 import numpy as np
+
+if os.environ.get("BACKSTRETCH_NATIVE_LOGS") != "1":  # analyze --verbose shows them
+    # FFmpeg's own lines ("moov atom not found") say less than the errors raised here
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 from backstretch.errors import FrameError, VideoError
 from backstretch.types import UInt8Array, VideoInfo
