@@ -83,7 +83,8 @@ def check_output(path: Path | None, what: str, folder: bool = False) -> None:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{path}: cannot be created ({parent} is not a writable folder)")
-    (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
+    if not folder:  # a folder output is made by the command once it has something to write
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _version(value: bool) -> None:
