@@ -9,7 +9,8 @@ single-picture estimator. When one of them holds a whole person, it follows that
 a square crop around them, sized so that they fill most of it, with a fresh tracking
 estimator, and maps the landmarks back to the whole frame. The crop moves (at most once a
 second) only when the person nears its edge, and is dropped when the person is lost for a
-second or has grown to half the frame.
+second or has grown to fill the frame. (The whole frame can fail for a person of any size:
+beside someone else, for one; so a crop is kept while it works.)
 
 A person found in the whole frame costs nothing extra (the search starts only after a second
 in which the whole frame showed nobody); the search costs at most 18 single-picture
@@ -39,9 +40,6 @@ EDGE_MARGIN = 0.03
 MIN_VISIBILITY = 0.5
 #: The following crop: this many times the person's larger extent (room for the arms).
 CROP_SCALE = 1.8
-#: A person whose extent passes this share of the frame's shorter side is tracked in the
-#: whole frame again (the crop is for the small; moving it costs a fresh tracker).
-BIG = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +127,9 @@ class ZoomingEstimator:
             return f
         self._last_seen = t
         seen = f.image[:, :2][f.visibility >= MIN_VISIBILITY] * (w, h)
-        if len(seen) >= 4 and t - self._last_move >= self.search_every_s:
-            if float(np.ptp(seen, axis=0).max()) > BIG * min(w, h):
-                self._stop_following()  # big enough for the whole frame again
-                self._last_whole = t
-            elif self._near_edge(seen):
-                self._move(_around(seen, w, h), min(w, h))
-                self._last_move = t
+        if len(seen) >= 4 and t - self._last_move >= self.search_every_s and self._near_edge(seen):
+            self._move(_around(seen, w, h), min(w, h))
+            self._last_move = t
         return f
 
     def _near_edge(self, pixels: np.ndarray) -> bool:
