@@ -31,8 +31,8 @@ from typing import Any
 from backstretch.errors import BackstretchError, InputError
 from backstretch.exercise import load_exercise
 from backstretch.pose.replay import is_landmark_file
+from backstretch.pose.video import VIDEO_SUFFIXES
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
 SUMMARY_COLUMNS = ("video", "status", "report", "reps", "completed", "total_hold_s",
                    "best_hold_s", "score", "faults", "view", "error", "seconds")  # fmt: skip
 

@@ -192,7 +192,9 @@ def analyze(
     from backstretch.pipeline import analyze_source, open_source
 
     if verbose:
-        os.environ["BACKSTRETCH_NATIVE_LOGS"] = "1"  # read by pose/mediapipe_pose.py
+        from backstretch.pose.video import NATIVE_LOGS_ENV
+
+        os.environ[NATIVE_LOGS_ENV] = "1"  # read by the video and pose modules
     if video is None and not sample:
         raise InputError("give a VIDEO to analyse, or --sample for the built-in one")
     if video is not None and sample:

@@ -20,13 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from backstretch.pose.video import NATIVE_LOGS_ENV
 from backstretch.types import PoseFrame, UInt8Array
 
 MODEL_COMPLEXITY = 1
-
-
-#: Set BACKSTRETCH_NATIVE_LOGS=1 (``analyze --verbose``) to see the native libraries' lines.
-VERBOSE_ENV = "BACKSTRETCH_NATIVE_LOGS"
 
 
 _quiet_lock = threading.Lock()
@@ -41,7 +38,7 @@ def _native_stderr_silenced() -> Iterator[None]:
     Process-wide, so counted: pose models working in several threads at once (the live coach
     and an upload) share one redirection, undone when the last of them is done."""
     global _quiet_users, _saved_fd
-    if os.environ.get(VERBOSE_ENV) == "1":
+    if os.environ.get(NATIVE_LOGS_ENV) == "1":
         yield
         return
     with _quiet_lock:

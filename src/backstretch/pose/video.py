@@ -18,13 +18,18 @@ from typing import Any
 import cv2
 import numpy as np
 
-if os.environ.get("BACKSTRETCH_NATIVE_LOGS") != "1":  # analyze --verbose shows them
+from backstretch.errors import FrameError, VideoError
+from backstretch.types import UInt8Array, VideoInfo
+
+#: The video files we read (by name; the content is checked when opened).
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
+#: Set to "1" (``analyze --verbose``) to see FFmpeg's, OpenCV's and MediaPipe's own lines.
+NATIVE_LOGS_ENV = "BACKSTRETCH_NATIVE_LOGS"
+
+if os.environ.get(NATIVE_LOGS_ENV) != "1":
     # FFmpeg's own lines ("moov atom not found") say less than the errors raised here
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-
-from backstretch.errors import FrameError, VideoError
-from backstretch.types import UInt8Array, VideoInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,10 +30,9 @@ from backstretch.errors import BackstretchError, InputError
 from backstretch.exercise.schema import Exercise
 from backstretch.pipeline import analyze_source, open_source
 from backstretch.pose.base import PoseEstimator
-from backstretch.pose.video import VideoReader, probe_video
+from backstretch.pose.video import VIDEO_SUFFIXES, VideoReader, probe_video
 from backstretch.report.html import render_html
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
 MB = 1024 * 1024
 MAX_HEADER = 8 * 1024  # bytes of one form-part header line
 _probing = threading.Lock()
