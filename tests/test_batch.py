@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -88,12 +90,13 @@ def test_an_interrupted_batch_resumes_where_it_stopped(folder, tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "backstretch", "batch", str(folder), "--out", str(out),
            "--workers", "1", "-q"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 300
     while not list(out.glob("*.json")):
         assert proc.poll() is None and time.monotonic() < deadline, "no report came"
         time.sleep(0.2)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, as a crash would
     proc.wait(timeout=30)
     first = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
     assert 0 < len(first) < 6 and not list(out.glob("*.partial"))  # whole reports only
