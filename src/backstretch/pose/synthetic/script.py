@@ -44,9 +44,16 @@ class FormLimits:
     min_stance: float = 0.4  # torso lengths
     max_stance: float = 1.2
     max_lean: float = 20.0
+    min_hold_s: float = 15.0  # the seed's lower bound
     front_max_yaw: float = 25.0  # rounding and forward lean are not seen from the front
     side_min_yaw: float = 65.0  # stance is not seen from the side
 
+
+#: The faults of a limit on the true pose (see :meth:`Script.truth`).
+POSE_LIMIT_FAULTS = (
+    "arms_too_low", "arms_too_high", "elbows_bent", "hands_apart",
+    "no_rounding", "trunk_leaning", "stance_too_narrow", "stance_too_wide",
+)  # fmt: skip
 
 #: Faults each view cannot see, so a truth for that view does not expect them.
 UNSEEN = {
@@ -118,33 +125,46 @@ class Script:
         )
         a, b, torso = body.upper_arm, body.forearm, body.torso * body.height
         times = np.arange(round(self.duration * fps)) / fps
-        good = np.zeros(len(times), dtype=bool)
+        n = len(times)
+        in_position = np.zeros(n, dtype=bool)
+        # each limit broken, frame by frame, under the fault code that names it
+        broken = {code: np.zeros(n, dtype=bool) for code in POSE_LIMIT_FAULTS}
         for i, t in enumerate(times):
             p, phase = self.pose_at(float(t))
+            in_position[i] = phase == "position"
             inner = math.radians(180.0 - p.elbow_flex)
             straight = math.sqrt(a * a + b * b - 2 * a * b * math.cos(inner)) / (a + b)
-            good[i] = (
-                phase == "position"
-                and lim.min_elevation <= p.elevation <= lim.max_elevation
-                and straight >= lim.min_straightness
-                and (view == "side" or p.hand_gap / torso <= lim.max_hands_gap)
-                and (view == "front" or (p.rounding >= lim.min_rounding and p.lean <= lim.max_lean))
-                and (view == "side" or lim.min_stance <= p.stance / torso <= lim.max_stance)
-            )
+            broken["arms_too_low"][i] = p.elevation < lim.min_elevation
+            broken["arms_too_high"][i] = p.elevation > lim.max_elevation
+            broken["elbows_bent"][i] = straight < lim.min_straightness
+            broken["hands_apart"][i] = p.hand_gap / torso > lim.max_hands_gap
+            broken["no_rounding"][i] = p.rounding < lim.min_rounding
+            broken["trunk_leaning"][i] = p.lean > lim.max_lean
+            broken["stance_too_narrow"][i] = p.stance / torso < lim.min_stance
+            broken["stance_too_wide"][i] = p.stance / torso > lim.max_stance
+        unseen = UNSEEN.get(view, set())
+        seen = {c: v for c, v in broken.items() if c not in unseen}
+        good = in_position & ~np.logical_or.reduce(list(seen.values()))
         reps = []
         for r in self.reps:
             # the hold runs from reaching the stretch position (rounded and reaching) to the
             # moment the release begins, in good form
-            in_rep = good & (times >= r.hold_start_s) & (times < r.hold_end_s)
-            idx = np.flatnonzero(in_rep)
-            faults = sorted(set(r.faults) - UNSEEN.get(view, set()))
+            window = (times >= r.hold_start_s) & (times < r.hold_end_s)
+            idx = np.flatnonzero(good & window)
+            held = window & in_position
+            # a limit the true pose breaks for most of the hold is a fault of this rep, acted
+            # out or not (an adult's stance is too wide for a child's body)
+            acted = {c for c, v in seen.items() if held.any() and v[held].mean() >= 0.5}
+            faults = (set(r.faults) | acted) - unseen
             hold = len(idx) / fps
-            if "hold_too_short" in r.faults and hold >= 15.0:
-                faults.remove("hold_too_short")  # the fault was not visible from here
+            if hold >= lim.min_hold_s:
+                faults.discard("hold_too_short")  # the fault was not visible from here
+            elif faults - {"jerky_movement", "release_too_fast"}:
+                faults.add("hold_too_short")  # a form fault all through leaves no hold
             reps.append(
                 asdict(r)
                 | {
-                    "faults": faults,
+                    "faults": sorted(faults),
                     "hold_s": round(hold, 3),
                     "hold_start_s": float(times[idx[0]]) if idx.size else None,
                     "hold_end_s": float(times[idx[-1]] + 1 / fps) if idx.size else None,
