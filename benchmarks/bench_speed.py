@@ -3,9 +3,11 @@
     python benchmarks/bench_speed.py [VIDEO]
 
 Prints ratios measured side by side in this one run (targets: analyse --every-frame / bare
-<= 1.05; the default analyse, which keeps about 15 frames a second, / bare <= 0.5 on a 30 fps
-recording; engine >= 50,000 frames/s). Each timing is the best of ``--repeat`` alternating
-runs.
+<= 1.05; the default analyse / bare <= 0.5 on a 30 fps recording of the stretch, 720p or
+larger; engine >= 50,000 frames/s). The default keeps about 15 frames a second and poses
+only the ones around a movement (``pose/rate.py``). The video: a 30 fps 1280x720 render of
+the stretch (``benchmarks/data/rate``; all six, with accuracy: ``bench_rate.py``). Each
+timing is the best of ``--repeat`` alternating runs.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from backstretch.pose.synthetic import Performer, stretch_script
 from backstretch.types import PoseSeries
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_VIDEO = HERE.parent / "tests" / "data" / "sports2d_demo.mp4"
+DEFAULT_VIDEO = HERE / "data" / "rate" / "rate-clean-fay-45-1.mp4"
 
 
 def bare_mediapipe(video: Path) -> int:

@@ -222,10 +222,35 @@ SAMPLE = {"name": "sample", "split": "test", "body": BODIES["ana"],
           "script": {"reps": 2, "hold_s": 15.5, "lead_s": 2.0}}  # fmt: skip
 
 
+#: Test scenarios filmed again as a phone or webcam records: 30 fps, 1280x720. At 10-12 fps
+#: the analysis sees every frame; these are where it chooses which frames to analyse
+#: (benchmarks/bench_rate.py compares that choice with every frame).
+RATE_FROM = ("test-clean-fay-45-1", "test-clean-hana-75-7", "test-clean-eli-25-8",
+             "test-release_too_fast-eli-25-0", "test-jerky_movement-fay-45-1",
+             "test-hold_too_short-hana-60-2")  # fmt: skip
+
+
+def rate_catalogue() -> dict[str, dict[str, Any]]:
+    cat = catalogue()
+    out = {}
+    for name in RATE_FROM:
+        d = {**cat[name], "name": name.replace("test-", "rate-", 1)}
+        d["camera"] = {**d["camera"], "fps": 30.0, "width": 1280, "height_px": 720,
+                       "codec": "h264"}  # fmt: skip
+        out[d["name"]] = d
+    return out
+
+
 def write_scenarios(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    paths = _write(out / "rate", {name: _toml(d) for name, d in rate_catalogue().items()})
     files = {name: _toml(d) for name, d in catalogue().items()}
     files["sample"] = _toml(SAMPLE)
+    return paths + _write(out, files)
+
+
+def _write(out: Path, files: dict[str, str]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
     paths = []
     for old in out.glob("*.toml"):
         if old.stem not in files:

@@ -51,11 +51,13 @@ StrideOpt = Annotated[
     int | None,
     typer.Option(
         "--stride", min=1,
-        help="Analyse every Nth frame (default: about 15 frames a second, e.g. 2 at 30 fps).",
+        help="Analyse and pose every Nth frame (default: about 15 frames a second, e.g. 2 at "
+             "30 fps, posed only around movements).",
     ),
 ]  # fmt: skip
 EveryFrameOpt = Annotated[
-    bool, typer.Option("--every-frame", help="Analyse every frame (slower, same as --stride 1).")
+    bool,
+    typer.Option("--every-frame", help="Pose every frame (slower; same as --stride 1)."),
 ]
 
 

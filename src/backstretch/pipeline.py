@@ -11,9 +11,10 @@ from pathlib import Path
 from backstretch.analysis.engine import Analysis, analyze_frames
 from backstretch.exercise.schema import Exercise
 from backstretch.pose.base import PoseEstimator
+from backstretch.pose.rate import RateStats, pose_adaptively
 from backstretch.pose.replay import LandmarkWriter, is_landmark_file, open_recording
-from backstretch.pose.video import VideoReader
-from backstretch.types import PoseFrame, VideoInfo
+from backstretch.pose.video import VideoReader, read_ahead
+from backstretch.types import PoseFrame, UInt8Array, VideoInfo
 
 Progress = Callable[[int, int], None]
 
@@ -28,6 +29,7 @@ class Source:
     total: int
     brightness: list[float] = field(default_factory=list)  # per picture, filled as it streams
     stride: int = 1  # every how many video frames one was analysed
+    rate: RateStats | None = None  # how many of those were posed (None: all of them)
 
 
 def sample_video() -> Path:
@@ -67,29 +69,41 @@ def open_source(
 ) -> Source:
     """Open a video (poses by MediaPipe), a landmark recording, or the sample (``None``).
 
-    ``stride``: analyse every Nth frame; by default (None) the one that keeps about
-    ``ANALYSIS_FPS`` frames a second (see :func:`auto_stride`)."""
+    ``stride``: analyse every Nth frame, each one posed. By default (None) the frames
+    analysed are the ones that keep about ``ANALYSIS_FPS`` a second (see
+    :func:`auto_stride`), and of these only the ones around a movement are posed (see
+    :mod:`backstretch.pose.rate`)."""
     p = sample_video() if path is None else Path(path)
     if is_landmark_file(p):
         rec = open_recording(p)
         return Source(rec.info, rec.frames(), None, rec.info.frames)
     reader = VideoReader(p, stride=stride or 1, rgb=True)
+    adaptive = stride is None
     if stride is None:
-        reader.stride = stride = auto_stride(reader.info.fps)
+        reader.stride = auto_stride(reader.info.fps)
+    stride = reader.stride
     est = (estimator or default_estimator)()
-
+    rate = RateStats() if adaptive else None
     light: list[float] = []
+
+    def pictures() -> Iterator[tuple[int, float, UInt8Array]]:
+        for vf in read_ahead(iter(reader)):
+            light.append(float(vf.image[::8, ::8].mean()) / 255.0)
+            yield vf.index, vf.t, vf.image
 
     def frames() -> Iterator[PoseFrame]:
         try:
-            for vf in reader:
-                light.append(float(vf.image[::8, ::8].mean()) / 255.0)
-                yield est.process(vf.image, vf.t, vf.index)
+            if rate is not None:
+                w, h = reader.info.width, reader.info.height
+                yield from pose_adaptively(pictures(), est.process, w, h, stats=rate)
+            else:
+                for index, t, image in pictures():
+                    yield est.process(image, t, index)
         finally:
             est.close()
 
     total = max(1, -(-reader.info.frames // stride)) if reader.info.frames else 0
-    return Source(reader.info, frames(), p, total, light, stride)
+    return Source(reader.info, frames(), p, total, light, stride, rate)
 
 
 def analyze_source(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -248,6 +250,61 @@ class VideoReader:
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+T = TypeVar("T")
+
+
+class _Raised:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(frames: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``frames`` while a thread reads up to ``depth`` of them ahead, so decoding
+    (FFmpeg lets go of the GIL) overlaps with the work done on each frame. Errors come out
+    where they happened in the stream; closing this generator stops and closes the reader."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in frames:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as e:  # handed to the consumer, raised there
+            put(_Raised(e))
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=run, name="backstretch-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 class VideoWriter:
