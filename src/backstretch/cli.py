@@ -7,6 +7,7 @@ error.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,11 @@ DbOpt = Annotated[
         "(default: backstretch.db in your user data folder).",
     ),
 ]
+
+
+class PoseWhere(StrEnum):
+    browser = "browser"
+    server = "server"
 
 
 StrideOpt = Annotated[
@@ -498,6 +504,16 @@ def serve(
         bool, typer.Option("--no-store", help="Keep no sessions (nothing is written).")
     ] = False,
     exercise: ExerciseOpt = None,
+    pose: Annotated[
+        PoseWhere,
+        typer.Option(
+            help="Where the camera pictures are posed: in the browser (they never "
+            "leave it; many people at once) or on this server (one at a time)."
+        ),
+    ] = PoseWhere.browser,
+    max_clients: Annotated[
+        int, typer.Option(min=1, max=1000, help="People coached at once (--pose browser).")
+    ] = 50,
 ) -> None:
     """Start the live coach: a local web page that coaches you through your camera."""
     import threading
@@ -521,10 +537,17 @@ def serve(
     web = create_app(
         ex, max_upload_mb=max_upload_mb, store=store,
         hosts=LOOPBACK_HOSTS if loopback else None, token=token,
+        pose=pose.value, max_clients=max_clients,
     )  # fmt: skip
     c = Console(highlight=False)
     open_url = url if token is None else f"{url}?token={token}"
     c.print(f"Live coach at [bold]{escape(open_url)}[/bold]  (Ctrl+C to stop)")
+    if pose is PoseWhere.browser:
+        c.print(f"Pose runs in each browser: camera pictures stay there (up to {max_clients} "
+                "people at once).")  # fmt: skip
+    else:
+        c.print("Pose runs on this server: the page sends camera pictures here (one person "
+                "at a time; they are used in memory, never stored).")  # fmt: skip
     if token is not None:
         c.print(
             f"[yellow]! Listening on {escape(host)}, beyond this computer: anyone on your "

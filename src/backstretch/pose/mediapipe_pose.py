@@ -106,3 +106,54 @@ class MediaPipePoseEstimator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: The browser's pose model bundle (``@mediapipe/tasks-vision``'s ``.task``: a zip of
+#: ``pose_detector.tflite`` and ``pose_landmarks_detector.tflite`` with input metadata),
+#: built from this wheel's own models, so the page runs the server's model: (file in the
+#: wheel, name in the bundle, input normalisation mean, std, description).
+POSE_TASK_MODELS = (
+    ("modules/pose_detection/pose_detection.tflite", "pose_detector.tflite", 127.5, 127.5,
+     "BlazePose person detector"),
+    ("modules/pose_landmark/pose_landmark_full.tflite", "pose_landmarks_detector.tflite", 0.0,
+     255.0, "BlazePose GHUM 3D landmarks, full"),
+)  # fmt: skip
+#: What the bundle built from mediapipe 0.10.21 hashes to (the build is reproducible).
+POSE_TASK_SHA256 = "dca7f5a647e142eeeab0841eb6f6ea6a5cd2ce7a13e6bdb1f77ff91458c68bac"
+
+
+def _with_metadata(model: bytes, name: str, mean: float, std: float) -> bytes:
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer, writer_utils
+
+    writer = metadata_writer.MetadataWriter.create(bytearray(model))
+    writer.add_general_info(name, "from the mediapipe 0.10.21 wheel")
+    writer.add_image_input(norm_mean=[mean], norm_std=[std])
+    for _ in writer_utils.get_output_tensor_types(bytearray(model)):
+        writer.add_feature_output()
+    content, _ = writer.populate()
+    return bytes(content)
+
+
+def build_pose_task(out: str | os.PathLike[str]) -> str:
+    """Write the browser's pose model bundle to ``out`` (offline); returns its SHA-256."""
+    import hashlib
+    import zipfile
+    from pathlib import Path
+
+    import mediapipe
+    from mediapipe.tasks.python.metadata.metadata_writers import model_asset_bundle_utils
+
+    wheel = Path(mediapipe.__file__).parent
+    models = {
+        inner: _with_metadata((wheel / path).read_bytes(), what, mean, std)
+        for path, inner, mean, std, what in POSE_TASK_MODELS
+    }
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+    # create_model_asset_bundle, with a fixed date in each entry so the build is reproducible
+    with model_asset_bundle_utils.AlignZipFile(tmp, mode="w", alignment=4) as zf:
+        for inner, content in models.items():
+            zf.writestr(zipfile.ZipInfo(inner, date_time=(1980, 1, 1, 0, 0, 0)), content)
+    os.replace(tmp, target)
+    return hashlib.sha256(target.read_bytes()).hexdigest()

@@ -2,9 +2,13 @@
 
 ``create_app`` builds a FastAPI app around one exercise. Errors from the library
 (:class:`~backstretch.errors.InputError`) become 4xx JSON answers with the message; the live
-WebSocket answers bad messages with an error message and keeps serving. One live client at
-a time: the pose model is too heavy to share two cores between two people; a client that
-sends nothing for ``idle_s`` seconds is told so and let go. :mod:`backstretch.web.security`
+WebSocket answers bad messages with an error message and keeps serving. With ``pose="browser"``
+(``backstretch serve``'s default) the page runs the pose model and sends only landmarks:
+pictures are refused, and up to ``max_clients`` people are coached at once, each on their
+own connection and session. With ``pose="server"`` the page sends pictures and the server
+poses them, for one live client at a time (the pose model is too heavy to share two cores
+between two people). A client that sends nothing for ``idle_s`` seconds is told so and let
+go. :mod:`backstretch.web.security`
 guards every request (Host, Origin, token) and adds the security headers.
 """
 
@@ -36,6 +40,7 @@ from backstretch.store.charts import history_png
 from backstretch.store.progress import History, local_day
 from backstretch.store.progress import history as build_history
 from backstretch.types import SKELETON
+from backstretch.web import browser_pose
 from backstretch.web.live import LiveConnection, error, finite
 from backstretch.web.security import LOOPBACK_HOSTS, Guard
 from backstretch.web.uploads import (
@@ -72,11 +77,18 @@ def create_app(
     token: str | None = None,
     idle_s: float = 30.0,
     max_waiting_uploads: int = 4,
+    pose: str = "server",
+    max_clients: int = 50,
+    pose_cache: Path | None = None,
 ) -> FastAPI:
     """The app; with a ``store``, live sessions are kept and the history page is there.
 
     ``hosts`` are the host names it answers to (None: any, only with a ``token``); with a
-    ``token`` every request must carry it (see :mod:`backstretch.web.security`)."""
+    ``token`` every request must carry it (see :mod:`backstretch.web.security`). ``pose``:
+    where live pictures are posed, "browser" or "server" (see above); ``pose_cache``: the
+    folder for the browser's model bundle (default: the user's cache folder)."""
+    if pose not in ("browser", "server"):
+        raise InputError(f"pose must be 'browser' or 'server', not {pose!r}")
     uploads = Uploads(exercise, estimator, max_waiting=max_waiting_uploads)
 
     @asynccontextmanager
@@ -88,8 +100,12 @@ def create_app(
 
     app = FastAPI(title="backstretch", version=__version__, lifespan=lifespan)
     app.state.live_busy = False
+    app.state.live_clients = 0
+    app.state.pictures_received = 0  # live pictures accepted (none with pose="browser")
     app.state.uploads = uploads
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if pose == "browser":
+        browser_pose.mount(app, browser_pose.pose_task(pose_cache))
     app.add_middleware(Guard, hosts=hosts, token=token)
 
     @app.exception_handler(InputError)
@@ -108,7 +124,10 @@ def create_app(
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
-        return {"ok": True, "version": __version__, "live_busy": app.state.live_busy}
+        return {"ok": True, "version": __version__, "pose": pose,
+                "live_busy": app.state.live_busy, "live_clients": app.state.live_clients,
+                "max_clients": max_clients if pose == "browser" else 1,
+                "pictures_received": app.state.pictures_received}  # fmt: skip
 
     @app.get("/api/exercise")
     async def exercise_card() -> dict[str, Any]:
@@ -182,9 +201,16 @@ def create_app(
             raise HTTPException(409, f"the analysis is {job.status}, no report yet")
         return HTMLResponse(job.html)
 
-    @app.websocket("/ws/live")
-    async def live(ws: WebSocket) -> None:
-        await ws.accept()
+    async def _admit(ws: WebSocket) -> bool:
+        """A place for this client: one of ``max_clients`` (browser), or the only one (server)."""
+        if pose == "browser":
+            if app.state.live_clients >= max_clients:
+                full = f"this coach already has {max_clients} people connected, its limit"
+                await ws.send_json(error("full", full + "; try again later"))
+                await ws.close(code=1013)
+                return False
+            app.state.live_clients += 1
+            return True
         for _ in range(40):  # a reloaded page may arrive before its old socket has closed
             if not app.state.live_busy:
                 break
@@ -194,14 +220,32 @@ def create_app(
                 error("busy", "another live session is running on this server; try again later")
             )
             await ws.close(code=1013)
-            return
+            return False
         app.state.live_busy = True
+        app.state.live_clients += 1
+        return True
+
+    def _on_picture(conn: LiveConnection, data: bytes) -> list[dict[str, Any]]:
+        if pose == "browser":
+            return [error("pictures_refused", "this coach runs the pose model in your browser "
+                          "and takes landmarks, not pictures (a server started with --pose "
+                          "server takes pictures)")]  # fmt: skip
+        app.state.pictures_received += 1
+        return conn.on_frame(data)
+
+    @app.websocket("/ws/live")
+    async def live(ws: WebSocket) -> None:
+        await ws.accept()
+        if not await _admit(ws):
+            return
         conn = LiveConnection(exercise, estimator, max_frame_bytes, store)
         try:
-            await ws.send_json({"type": "hello", "version": __version__, "idle_s": idle_s})
+            await ws.send_json(
+                {"type": "hello", "version": __version__, "idle_s": idle_s, "pose": pose}
+            )
             while True:
                 # a person in a session (the pain dialog, the summary) may take their time;
-                # a page that never started one holds the only slot for idle_s at most
+                # a page that never started one holds its place for idle_s at most
                 wait_s = idle_s if not conn.started else max(idle_s, 600.0)
                 try:
                     msg = await asyncio.wait_for(ws.receive(), timeout=wait_s)
@@ -216,7 +260,7 @@ def create_app(
                 data, text = msg.get("bytes"), msg.get("text")
                 try:
                     if data is not None:
-                        out = await run_in_threadpool(conn.on_frame, data)
+                        out = await run_in_threadpool(_on_picture, conn, data)
                     elif text is not None and len(text) > max_frame_bytes:
                         out = [
                             error("too_large", f"messages are limited to {max_frame_bytes} bytes")
@@ -233,7 +277,9 @@ def create_app(
         except WebSocketDisconnect:
             pass
         finally:  # also when the task is cancelled: no awaiting here
-            app.state.live_busy = False
+            app.state.live_clients -= 1
+            if pose == "server":
+                app.state.live_busy = False
             conn.close()
 
     return app

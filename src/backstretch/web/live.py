@@ -6,7 +6,8 @@ Client -> server:
   ``{"type": "stop", "reason": "done"|"pain"}``,
   ``{"type": "pain", "rating": 0-10, "where": "...", "note": "..."}``, or
   ``{"type": "landmarks", "t": s, "image": 33x[x,y,z], "visibility": 33x[v], "world": 33x[x,y,z]}``
-  (a client that runs the pose model itself; ``world`` is optional), ``{"type": "save"}`` or
+  (a client that runs the pose model itself; ``world`` is optional, and ``image`` and
+  ``visibility`` are left out when it found nobody), ``{"type": "save"}`` or
   ``{"type": "discard"}`` for the stored session after its summary.
 
 Server -> client (text JSON): ``{"type": "state", ...}`` after every frame (LiveState plus
@@ -71,8 +72,13 @@ class SaveMsg(_Msg):
 class LandmarksMsg(_Msg):
     type: Literal["landmarks"]
     t: Finite
-    image: list[Point] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
-    visibility: list[Finite] = Field(min_length=N_LANDMARKS, max_length=N_LANDMARKS)
+    image: list[Point] | None = Field(
+        default=None, min_length=N_LANDMARKS, max_length=N_LANDMARKS,
+        description="normalised picture landmarks; absent when the pose model found nobody",
+    )  # fmt: skip
+    visibility: list[Finite] | None = Field(
+        default=None, min_length=N_LANDMARKS, max_length=N_LANDMARKS
+    )
     world: list[Point] | None = Field(
         default=None, min_length=N_LANDMARKS, max_length=N_LANDMARKS,
         description="metric 3-D landmarks (hip-centred, y down), when the pose model gives them",
@@ -345,6 +351,10 @@ class LiveConnection:
 
 def _frame_from(msg: LandmarksMsg, index: int) -> PoseFrame:
     """The validated message as a frame (its shape and finiteness were checked by the model)."""
+    if msg.image is None:
+        return PoseFrame(index, msg.t)  # nobody in the picture
+    if msg.visibility is None:
+        raise FrameError("landmarks need their visibility (33 numbers)")
     image = np.asarray(msg.image, dtype=np.float32)
     vis = np.clip(np.asarray(msg.visibility, dtype=np.float32), 0.0, 1.0)
     world = None if msg.world is None else np.asarray(msg.world, dtype=np.float32)

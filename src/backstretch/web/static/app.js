@@ -1,6 +1,9 @@
-// backstretch live coach: camera -> server (JPEG over a WebSocket) -> coaching state -> page.
-// At most one frame is in flight: while the server works, new camera frames are skipped, and
-// the newest one goes out as soon as the answer arrives.
+// backstretch live coach: camera -> pose -> server (over a WebSocket) -> coaching state -> page.
+// The server says where the pose model runs ("hello"): in this browser (MediaPipe's pose
+// landmarker from /vendor; only the body points are sent, the picture stays here), or on
+// the server (a JPEG of each frame is sent). At most one frame is in flight: while the
+// server works, new camera frames are skipped, and the newest one goes out as soon as the
+// answer arrives.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -10,6 +13,10 @@ const app = {
   demo: false, // coaching the built-in sample: the server keeps no session of it
   newFrame: false, // the camera has a frame not yet sent
   feedbackMs: [], // capture-to-feedback time of the last answers (see window.backstretchStats)
+  pose: null, // "browser" or "server", from the server's hello
+  landmarker: null, // the in-browser pose model, once loaded
+  offered: 0, // camera frames seen (frames analysed / offered: window.backstretchStats)
+  poseMs: [], // in-browser pose time per frame
 };
 const grab = document.createElement("canvas");
 const FRAME_HEIGHT = 480;
@@ -52,7 +59,7 @@ async function init() {
 
 function watchFrames() {
   const video = $("video");
-  const fresh = () => { app.newFrame = true; sendFrame(); };
+  const fresh = () => { app.newFrame = true; app.offered += 1; sendFrame(); };
   if ("requestVideoFrameCallback" in video) {
     const onFrame = () => { fresh(); video.requestVideoFrameCallback(onFrame); };
     video.requestVideoFrameCallback(onFrame);
@@ -126,10 +133,36 @@ function send(msg) {
   if (app.ws && app.ws.readyState === WebSocket.OPEN) app.ws.send(JSON.stringify(msg));
 }
 
+async function loadBrowserPose() {
+  // MediaPipe's pose landmarker, the same BlazePose full model as the server, on the CPU
+  showPoseMode("Loading the pose model into this browser...");
+  try {
+    const vision = await import("/vendor/tasks-vision/vision_bundle.mjs");
+    const files = await vision.FilesetResolver.forVisionTasks("/vendor/tasks-vision/wasm");
+    app.landmarker = await vision.PoseLandmarker.createFromOptions(files, {
+      baseOptions: { modelAssetPath: "/vendor/pose_landmarker_full.task", delegate: "CPU" },
+      runningMode: "VIDEO", numPoses: 1,
+    });
+    showPoseMode("Your camera picture stays on this device: the pose model runs in this " +
+      "browser, and only the positions of 33 body points go to the coach.");
+  } catch (err) {
+    showPoseMode(`This browser could not run the pose model (${err.message || err}). ` +
+      "Ask for a coach started with --pose server, or analyse a recorded video in the other tab.");
+    console.error(err);
+  }
+}
+
+function showPoseMode(text) {
+  $("pose-mode").textContent = text;
+  $("pose-mode").hidden = false;
+}
+
 function sendFrame() {
   const video = $("video");
   if (!app.ws || app.ws.readyState !== WebSocket.OPEN || app.inFlight || app.ended) return;
   if (!app.newFrame || video.readyState < 2 || !video.videoWidth) return;
+  if (app.pose === "browser") { sendLandmarks(video); return; }
+  if (app.pose !== "server") return;
   app.newFrame = false;
   const h = Math.min(FRAME_HEIGHT, video.videoHeight);
   const w = Math.round((video.videoWidth * h) / video.videoHeight);
@@ -148,8 +181,35 @@ function sendFrame() {
   }, "image/jpeg", 0.75);
 }
 
+function sendLandmarks(video) {
+  if (!app.landmarker) return;
+  app.newFrame = false;
+  const t = performance.now() / 1000;
+  const res = app.landmarker.detectForVideo(video, t * 1000);
+  app.poseMs.push(performance.now() - t * 1000);
+  if (app.poseMs.length > 3000) app.poseMs.shift();
+  const pts = res.landmarks && res.landmarks[0];
+  const world = res.worldLandmarks && res.worldLandmarks[0];
+  const msg = { type: "landmarks", t, width: video.videoWidth, height: video.videoHeight };
+  if (pts) {
+    msg.image = pts.map((p) => [p.x, p.y, p.z]);
+    msg.visibility = pts.map((p) => p.visibility ?? 0);
+    if (world) msg.world = world.map((p) => [p.x, p.y, p.z]);
+  }
+  app.inFlight = true;
+  send(msg);
+}
+
 function handle(msg) {
-  if (msg.type === "state") {
+  if (msg.type === "hello") {
+    app.pose = msg.pose || "server";
+    if (app.pose === "browser" && !app.landmarker) loadBrowserPose();
+    else if (app.pose === "server") {
+      showPoseMode(`Pictures from your camera go to the coach at ${location.host}, which ` +
+        "finds the body points in them; they are used at once and never stored.");
+    }
+  }
+  else if (msg.type === "state") {
     app.inFlight = false;
     app.feedbackMs.push(performance.now() - msg.t * 1000);
     if (app.feedbackMs.length > 3000) app.feedbackMs.shift();
@@ -166,7 +226,7 @@ function handle(msg) {
   else if (msg.type === "summary") { showSummary(msg); }
   else if (msg.type === "error") {
     app.inFlight = false;
-    if (msg.code === "busy") showConnection(msg.message);
+    if (msg.code === "busy" || msg.code === "full") showConnection(msg.message);
     else if (msg.code === "idle") app.idle = true;
     else { console.warn("coach:", msg.message); sendFrame(); }
   }
@@ -417,7 +477,10 @@ async function poll(id) {
 window.backstretchStats = () => {
   const ms = [...app.feedbackMs].sort((a, b) => a - b);
   const at = (q) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] : null);
-  return { frames: ms.length, p50: at(0.5), p95: at(0.95) };
+  const pose = [...app.poseMs].sort((a, b) => a - b);
+  const poseAt = (q) => (pose.length ? pose[Math.min(pose.length - 1, Math.floor(q * pose.length))] : null);
+  return { frames: ms.length, p50: at(0.5), p95: at(0.95), offered: app.offered,
+           pose: app.pose, poseReady: !!app.landmarker, poseP50: poseAt(0.5), poseP95: poseAt(0.95) };
 };
 
 init();
