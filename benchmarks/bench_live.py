@@ -1,6 +1,6 @@
 """Live coach latency: a loopback client sends a real clip at 30 fps to `backstretch serve`.
 
-    python benchmarks/bench_live.py [VIDEO] [--seconds 20] [--fps 30] [--browser]
+    python benchmarks/bench_live.py [VIDEO] [--seconds 20] [--fps 30] [--browser] [--browser-pose]
 
 The client behaves like the page: it sends the newest camera frame (640x480 JPEG, quality
 75) only when the answer to the last one has arrived, so frames are dropped, never queued.
@@ -10,6 +10,9 @@ time against a bare MediaPipe call on the same frames in this process (the overh
 decoding, measuring and coaching). Targets: server p95 < 40 ms, frame-to-feedback p95 <
 100 ms. With ``--browser``, the same clip also plays as the camera of the real page in
 headless Chromium, which reports its own capture-to-feedback times (JPEG encoding included).
+With ``--browser-pose``, the page runs the pose model itself against ``serve --pose browser``
+(the default): frames analysed / frames offered by the camera, capture-to-feedback and the
+in-page pose time (target: analysed / offered >= 0.5 at 30 fps).
 """
 
 from __future__ import annotations
@@ -69,8 +72,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "backstretch", "serve", "--no-browser", "--port", str(port)]
+def start_server(port: int, pose: str = "server") -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "backstretch", "serve", "--no-browser", "--port", str(port),
+           "--pose", pose, "--no-store"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -117,7 +121,8 @@ def run_client(
 
 
 def run_browser(port: int, frames: list[bytes], seconds: float, fps: float) -> dict[str, float]:
-    """The real page in headless Chromium, the clip as its camera; the page's own numbers."""
+    """The real page in headless Chromium, the clip as its camera; the page's own numbers
+    (with a ``--pose browser`` server, the page poses the frames itself)."""
     import tempfile
 
     from playwright.sync_api import sync_playwright
@@ -135,14 +140,21 @@ def run_browser(port: int, frames: list[bytes], seconds: float, fps: float) -> d
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("[data-testid=start]:not([disabled])")
+            deadline = time.monotonic() + 60
+            while page.evaluate("window.backstretchStats().pose") == "browser" and not (
+                page.evaluate("window.backstretchStats().poseReady")
+            ):
+                assert time.monotonic() < deadline, "the page's pose model did not load"
+                page.wait_for_timeout(200)
             page.click("[data-testid=start]")
             page.wait_for_timeout(2000)  # warm-up
-            before = page.evaluate("window.backstretchStats()")["frames"]
-            page.evaluate("app.feedbackMs.length = 0")
+            before = page.evaluate("window.backstretchStats()")
+            page.evaluate("app.feedbackMs.length = 0; app.poseMs.length = 0")
             page.wait_for_timeout(seconds * 1000)
             stats: dict[str, float] = page.evaluate("window.backstretchStats()")
             browser.close()
-    stats["warmup_frames"] = before
+    stats["warmup_frames"] = before["frames"]
+    stats["offered"] -= before["offered"]
     return stats
 
 
@@ -156,6 +168,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--browser", action="store_true", help="also measure in headless Chromium")
+    ap.add_argument(
+        "--browser-pose",
+        action="store_true",
+        help="also measure the page posing in Chromium (serve --pose browser)",
+    )
     args = ap.parse_args()
     frames = camera_frames(args.video)
     bare = bare_pose_ms(frames)
@@ -180,6 +197,21 @@ def main() -> None:
         f"server / bare MediaPipe (p50): {np.percentile(server, 50) / np.percentile(bare, 50):.2f}"
     )
     print(f"served / offered fps: {served:.1f} / {args.fps:g} = {served / args.fps:.2f}")
+    if args.browser_pose:
+        port = free_port()
+        proc = start_server(port, "browser")
+        try:
+            own = run_browser(port, frames, args.seconds, args.fps)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        print(
+            f"pose in Chromium (capture -> pose in the page -> landmarks -> server -> page), ms: "
+            f"p50 {own['p50']:.1f}, p95 {own['p95']:.1f}; pose alone p50 {own['poseP50']:.1f}, "
+            f"p95 {own['poseP95']:.1f}; frames analysed / offered by the camera: "
+            f"{own['frames']} / {own['offered']} = {own['frames'] / max(own['offered'], 1):.2f}"
+            "  (target >= 0.5)"
+        )
     if page is not None:
         fps = page["frames"] / args.seconds
         print(

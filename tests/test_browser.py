@@ -187,3 +187,89 @@ def test_the_annotated_video_plays_in_chromium(page, data, tmp_path):
     assert page.evaluate("document.getElementById('ours').videoWidth") == 720
     page.evaluate("document.getElementById('ours').play()")
     wait_js(page, "document.getElementById('ours').currentTime > 0.5", timeout=10_000)
+
+
+@pytest.fixture
+def browser_coach(ex, tmp_path_factory):
+    """A real server in ``--pose browser`` mode (the default of ``backstretch serve``): its
+    app, to see what it received, and its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from backstretch.web import create_app
+
+    app = create_app(ex, pose="browser", pose_cache=tmp_path_factory.mktemp("pose"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _coach_in_the_browser_until_a_rep(pg, url: str) -> None:
+    pg.goto(url)
+    wait_js(pg, "window.backstretchStats().poseReady", timeout=60_000)
+    assert "stays on this device" in pg.inner_text("[data-testid=pose-mode]")
+    pg.wait_for_selector("[data-testid=start]:not([disabled])", timeout=20_000)
+    pg.click("[data-testid=start]")
+
+
+def test_the_pose_model_runs_in_the_page_and_no_picture_reaches_the_server(page, browser_coach):
+    """--pose browser: MediaPipe runs in Chromium (WebAssembly on the CPU), the page sends
+    landmarks only, and the real clip's stretch is counted."""
+    app, url = browser_coach
+    _coach_in_the_browser_until_a_rep(page, url)
+    page.wait_for_selector("[data-testid=phase][data-phase=position]", timeout=60_000)
+    wait_js(
+        page,
+        "document.querySelector('[data-testid=rep-count]').textContent.startsWith('1 /')",
+        timeout=60_000,
+    )
+    stats = page.evaluate("() => window.backstretchStats()")
+    assert stats["pose"] == "browser" and stats["frames"] > 50
+    assert app.state.pictures_received == 0
+
+
+def test_two_people_are_coached_at_once_in_the_browser_mode(page, browser_coach):
+    """Two pages at once, each posing in itself, each its own session. Both use the built-in
+    sample video as their camera: Chromium's one fake camera goes to the page that opened it
+    last, where two people would each have their own."""
+    app, url = browser_coach
+    other = page.context.new_page()
+    errors: list[str] = []
+    other.on("pageerror", lambda e: errors.append(str(e)))
+    for pg in (page, other):
+        pg.goto(url)
+        wait_js(pg, "window.backstretchStats().poseReady", timeout=60_000)
+    for pg in (page, other):
+        pg.click("[data-testid=demo]")
+        wait_js(pg, "document.querySelector('#video').src.endsWith('/sample.mp4')")
+        pg.wait_for_selector("[data-testid=start]:not([disabled])", timeout=20_000)
+        pg.click("[data-testid=start]")
+    assert app.state.live_clients == 2
+    for pg in (page, other):
+        try:
+            wait_js(
+                pg,
+                "document.querySelector('[data-testid=rep-count]').textContent.startsWith('1 /')",
+                timeout=120_000,
+            )
+        except AssertionError:
+            raise AssertionError(
+                f"{'first' if pg is page else 'second'} page: "
+                f"{pg.evaluate('() => window.backstretchStats()')} "
+                f"{pg.evaluate('() => document.visibilityState')}"
+            ) from None
+    assert app.state.pictures_received == 0
+    assert not errors, errors

@@ -1,0 +1,138 @@
+"""How many people one server core coaches: landmark clients (pose in the browser) at 30 fps.
+
+    python benchmarks/bench_clients.py [--clients 1 10 50 100 200] [--seconds 10]
+
+``backstretch serve --pose browser`` runs pinned to one core (taskset -c 0); the clients run
+here, pinned to the other. Each client is what the page is with ``--pose browser``: it
+replays a real performance's landmarks (MediaPipe's poses of a rendered stretch,
+``benchmarks/data/rendered``) at 30 fps, over its own WebSocket and session, and sends the
+next frame only when the answer to the last one arrived (a late answer drops frames, it
+never queues them). Prints per number of clients: answer latency p50/p95, frames answered /
+offered, and the server's CPU time per landmark frame (from /proc). Target: p95 < 50 ms with
+20 clients; at least 200 clients on one core at that latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from backstretch.pose.replay import open_recording  # noqa: E402
+
+PERFORMANCE = ROOT / "benchmarks" / "data" / "rendered" / "test-clean-fay-45-1.landmarks.jsonl.gz"
+FPS = 30.0
+
+
+def messages() -> list[dict]:
+    rec = open_recording(PERFORMANCE)
+    out = []
+    for f in rec.frames():
+        msg: dict = {"type": "landmarks", "width": rec.info.width, "height": rec.info.height}
+        if f.image is not None and f.visibility is not None:
+            msg["image"] = f.image.round(5).tolist()
+            msg["visibility"] = f.visibility.round(4).tolist()
+            if f.world is not None:
+                msg["world"] = f.world.round(5).tolist()
+        out.append(msg)
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def client(
+    url: str, msgs: list[dict], seconds: float, offset: int, lat: list[float]
+) -> tuple[int, int]:
+    answered = offered = 0
+    async with websockets.connect(url, origin=url.replace("ws://", "http://").rsplit("/ws", 1)[0],
+                                  max_size=None) as ws:  # fmt: skip
+        assert json.loads(await ws.recv())["type"] == "hello"
+        await ws.send(json.dumps({"type": "start", "demo": True}))
+        assert json.loads(await ws.recv())["type"] == "started"
+        start = time.perf_counter()
+        k = 0
+        while (now := time.perf_counter()) - start < seconds:
+            due = start + k / FPS
+            if now < due:
+                await asyncio.sleep(due - now)
+            offered = k + 1
+            msg = msgs[(offset + k) % len(msgs)] | {"t": round(time.perf_counter() - start + 1, 4)}
+            sent = time.perf_counter()
+            await ws.send(json.dumps(msg))
+            answer = json.loads(await ws.recv())
+            lat.append((time.perf_counter() - sent) * 1000)
+            assert answer["type"] == "state", answer
+            answered += 1
+            # the next frame is the newest one at this moment: the ones that passed are dropped
+            k = max(k + 1, int((time.perf_counter() - start) * FPS))
+    return answered, offered
+
+
+async def run(url: str, n: int, seconds: float, msgs: list[dict]) -> tuple[list[float], int, int]:
+    lat: list[float] = []
+    res = await asyncio.gather(*(client(url, msgs, seconds, 37 * i, lat) for i in range(n)))
+    return lat, sum(a for a, _ in res), sum(o for _, o in res)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 20, 50, 100, 200])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args()
+    msgs = messages()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("backstretch")
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", str(exe), "serve", "--pose", "browser", "--no-browser",
+         "--no-store", "--port", str(port), "--max-clients", str(max(args.clients) + 5)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.sched_setaffinity(0, {1})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        url = f"ws://127.0.0.1:{port}/ws/live"
+        print(f"server pinned to core 0, clients to core 1; {args.seconds:g} s per row, 30 fps "
+              f"offered per client; the performance: {PERFORMANCE.name}")  # fmt: skip
+        print(f"{'clients':>8} {'p50 ms':>8} {'p95 ms':>8} {'answered/offered':>17} "
+              f"{'server CPU ms/frame':>20}")  # fmt: skip
+        for n in args.clients:
+            cpu0 = cpu_seconds(server.pid)
+            lat, answered, offered = asyncio.run(run(url, n, args.seconds, msgs))
+            cpu = cpu_seconds(server.pid) - cpu0
+            p50, p95 = np.percentile(lat, [50, 95])
+            print(f"{n:>8} {p50:>8.1f} {p95:>8.1f} {answered / offered:>17.2f} "
+                  f"{1000 * cpu / max(answered, 1):>20.2f}", flush=True)  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
