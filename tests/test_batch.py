@@ -109,6 +109,31 @@ def test_an_interrupted_batch_resumes_where_it_stopped(folder, tmp_path):
     assert sum(r["status"] == "kept" for r in table.values()) == len(first)
 
 
+def test_ctrl_c_stops_the_batch_soon_and_says_how_to_go_on(folder, tmp_path):
+    """Ctrl+C (SIGINT to the terminal's process group: the batch and its workers) drops the
+    videos not started instead of working through them, writes the summary and says so."""
+    for k in range(6):
+        shutil.copy(sample_video(), folder / f"sample{k}.mp4")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "backstretch", "batch", str(folder), "--out", str(out),
+           "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.json")):
+        assert proc.poll() is None and time.monotonic() < deadline, "no report came"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    # the videos left would take minutes; the two being analysed are abandoned
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Stopped:" in err and "run the same command again" in " ".join(err.split())
+    table = rows(out)
+    waiting = [v for v, r in table.items() if r["status"] == "interrupted"]
+    assert waiting and all(not r["report"] for r in table.values() if r["status"] != "done")
+    assert sum(r["status"] == "done" for r in table.values()) == len(list(out.glob("*.json")))
+
+
 def test_save_stores_each_session(capsys, folder, tmp_path):
     from backstretch.store import Store
 

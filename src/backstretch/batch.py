@@ -46,7 +46,8 @@ class Item:
 
     path: Path
     report: Path
-    status: str = "todo"  # todo, done (analysed now), kept (already there), failed
+    status: str = "todo"  # todo, done (analysed now), kept (already there), failed,
+    # interrupted (not analysed: the batch was stopped; run it again to go on)
     error: str = ""
     seconds: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
@@ -200,7 +201,8 @@ def _run_local(
         ticks = manager.Queue()
 
         def pool_run(items: list[Item], size: int) -> Iterator[tuple[Item, Any]]:
-            with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as pool:
+            pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx)
+            try:
                 pending = {pool.submit(analyse_one, str(i.path), *args, ticks): i for i in items}
                 while pending:
                     finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -211,6 +213,10 @@ def _run_local(
                             break
                     for fut in finished:
                         yield pending.pop(fut), _outcome(fut)
+            finally:
+                # stopped (Ctrl+C): the videos not started are dropped, not worked through;
+                # the workers finish (or, interrupted with us, abandon) the one they are on
+                pool.shutdown(wait=True, cancel_futures=True)
 
         # a worker that dies takes its pool down: its videos are tried again, each alone,
         # so that a video that kills its worker fails only itself
@@ -232,25 +238,37 @@ def _run_ray(
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=None if address == "local" else address, log_to_driver=False)
+        try:
+            ray.init(address=None if address == "local" else address, log_to_driver=False)
+        except ConnectionError as exc:
+            raise InputError(
+                f"--ray {address}: no Ray cluster there ({exc}). Give the address of a running "
+                "cluster (ray start --head starts one), or --ray local for a Ray on this "
+                "machine only"
+            ) from None
     remote = ray.remote(num_cpus=1, max_retries=3, retry_exceptions=False)(analyse_one)
     refs = {remote.remote(str(item.path), *args): item for item in todo}
-    while refs:
-        ready, _ = ray.wait(list(refs), num_returns=1)
-        for ref in ready:
-            item = refs.pop(ref)
-            try:
-                yield item, ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:
-                yield item, exc.cause if exc.cause is not None else exc
-            except Exception as exc:  # a worker that died more often than retried
-                yield item, exc
+    try:
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            for ref in ready:
+                item = refs.pop(ref)
+                try:
+                    yield item, ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:
+                    yield item, exc.cause if exc.cause is not None else exc
+                except Exception as exc:  # a worker that died more often than retried
+                    yield item, exc
+    finally:
+        for ref in refs:  # stopped (Ctrl+C): the tasks not finished are cancelled
+            ray.cancel(ref, force=True)
 
 
 @dataclass
 class BatchResult:
     items: list[Item]
     summary_csv: Path
+    interrupted: bool = False  # stopped by Ctrl+C: the items still "interrupted" wait
 
     @property
     def failed(self) -> list[Item]:
@@ -292,27 +310,37 @@ def run_batch(
     elif todo:
         n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         results = _run_local(todo, n, args, on_frames or (lambda path, done, total: None))
-    for item, outcome in results:
-        finished += 1
-        if isinstance(outcome, BaseException):
-            item.status, item.error = "failed", _message(outcome, item.path)
-        else:
-            text, item.seconds = outcome
-            tmp = item.report.with_suffix(".json.partial")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, item.report)  # a report is there whole or not at all
-            item.summary = summary_of(json.loads(text))
-            item.status = "done"
-            if store_report is not None:
-                store_report(item, text)
-        if on_done is not None:
-            on_done(item, finished, len(items))
+    interrupted = False
+    try:
+        for item, outcome in results:
+            finished += 1
+            if isinstance(outcome, BaseException):
+                item.status, item.error = "failed", _message(outcome, item.path)
+            else:
+                text, item.seconds = outcome
+                tmp = item.report.with_suffix(".json.partial")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, item.report)  # a report is there whole or not at all
+                item.summary = summary_of(json.loads(text))
+                item.status = "done"
+                if store_report is not None:
+                    store_report(item, text)
+            if on_done is not None:
+                on_done(item, finished, len(items))
+    except KeyboardInterrupt:
+        interrupted = True
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # stops the workers' queue (see _run_local, _run_ray)
+        for item in todo:
+            if item.status == "todo":
+                item.status = "interrupted"
     summary = out / "summary.csv"
     with summary.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
         writer.writeheader()
         writer.writerows(i.row() for i in items)
-    return BatchResult(items, summary)
+    return BatchResult(items, summary, interrupted)
 
 
 def _outcome(fut: Future[Any]) -> Any:

@@ -286,7 +286,10 @@ def analyze(
 @app.command()
 def batch(
     inputs: Annotated[
-        list[str], typer.Argument(help="Videos, folders (searched recursively) or glob patterns.")
+        list[str],
+        typer.Argument(
+            metavar="PATH...", help="Videos, folders (searched recursively) or glob patterns."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")],
     workers: Annotated[
@@ -315,9 +318,10 @@ def batch(
     ] = False,
 ) -> None:
     """Analyse many videos: one JSON report each and OUT/summary.csv; resumable."""
-    from backstretch.batch import Item, run_batch
+    from backstretch.batch import Item, find_inputs, run_batch
 
     check_output(out, "--out", folder=True)
+    find_inputs(inputs, skip=out)  # a path that is not there fails here, before any bar
     if ray is not None:
         try:
             import ray as _ray  # noqa: F401
@@ -360,7 +364,17 @@ def batch(
         )  # fmt: skip
     if store is not None:
         store.close()
-    counts = {k: sum(i.status == k for i in result.items) for k in ("done", "kept", "failed")}
+    counts = {k: sum(i.status == k for i in result.items)
+              for k in ("done", "kept", "failed", "interrupted")}  # fmt: skip
+    if result.interrupted:
+        err.print(
+            f"Stopped: {counts['done']} analysed now, {counts['kept']} already there, "
+            f"{counts['failed']} failed, {counts['interrupted']} not analysed. Every report "
+            "written is whole; run the same command again to go on. Summary: "
+            f"{escape(str(result.summary_csv))}",
+            highlight=False,
+        )
+        raise typer.Exit(130)
     Console(quiet=quiet).print(
         f"{len(result.items)} videos: {counts['done']} analysed, {counts['kept']} already "
         f"there (--force to redo), {counts['failed']} failed. Summary: "
