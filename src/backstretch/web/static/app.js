@@ -15,7 +15,7 @@ const app = {
   feedbackMs: [], // capture-to-feedback time of the last answers (see window.backstretchStats)
   pose: null, // "browser" or "server", from the server's hello
   landmarker: null, // the in-browser pose model, once loaded
-  offered: 0, // camera frames seen (frames analysed / offered: window.backstretchStats)
+  offered: 0, // camera frames shown so far (frames analysed / offered: window.backstretchStats)
   poseMs: [], // in-browser pose time per frame
 };
 const grab = document.createElement("canvas");
@@ -59,9 +59,14 @@ async function init() {
 
 function watchFrames() {
   const video = $("video");
-  const fresh = () => { app.newFrame = true; app.offered += 1; sendFrame(); };
+  const fresh = () => { app.newFrame = true; sendFrame(); };
   if ("requestVideoFrameCallback" in video) {
-    const onFrame = () => { fresh(); video.requestVideoFrameCallback(onFrame); };
+    // presentedFrames also counts the frames shown while the page was busy (posing)
+    const onFrame = (_now, meta) => {
+      app.offered = meta.presentedFrames;
+      fresh();
+      video.requestVideoFrameCallback(onFrame);
+    };
     video.requestVideoFrameCallback(onFrame);
   } else {
     setInterval(fresh, POLL_MS);
