@@ -273,3 +273,41 @@ def test_two_people_are_coached_at_once_in_the_browser_mode(page, browser_coach)
             ) from None
     assert app.state.pictures_received == 0
     assert not errors, errors
+
+
+def _demo_summary(pg, url: str) -> dict:
+    """Coach the built-in sample to its end on this page; the summary the server sent."""
+    pg.goto(url)
+    wait_js(pg, "window.backstretchStats().pose !== null", timeout=20_000)
+    if pg.evaluate("window.backstretchStats().pose") == "browser":
+        wait_js(pg, "window.backstretchStats().poseReady", timeout=60_000)
+    pg.click("[data-testid=demo]")
+    wait_js(pg, "document.querySelector('#video').src.endsWith('/sample.mp4')")
+    pg.wait_for_selector("[data-testid=start]:not([disabled])", timeout=20_000)
+    pg.evaluate("document.querySelector('#video').currentTime = 0")
+    pg.click("[data-testid=start]")
+    # the sample's two repetitions end about 48 s in
+    wait_js(
+        pg,
+        "document.querySelector('[data-testid=rep-count]').textContent.startsWith('2 /')",
+        timeout=120_000,
+    )
+    pg.click("[data-testid=finish]")
+    pg.wait_for_selector("[data-testid=summary]:not([hidden])", timeout=20_000)
+    return pg.evaluate("() => app.summary")
+
+
+def test_the_sample_gives_the_same_result_whether_the_page_or_the_server_poses(
+    page, server, browser_coach
+):
+    """The live result of the built-in sample: the same repetitions and faults with the pose
+    model in the page (--pose browser) as on the server (--pose server)."""
+    _, url = browser_coach
+    in_page = _demo_summary(page, url)
+    on_server = _demo_summary(page, server)
+    for s in (in_page, on_server):
+        assert s["summary"]["rep_count"] == 2
+    assert [sorted(f["code"] for f in r["faults"]) for r in in_page["reps"]] == [
+        sorted(f["code"] for f in r["faults"]) for r in on_server["reps"]
+    ]
+    assert in_page["summary"]["completed_count"] == on_server["summary"]["completed_count"]
