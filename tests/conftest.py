@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,15 +29,22 @@ def data() -> Path:
 @pytest.fixture(scope="module")
 def server(ex) -> Iterator[str]:
     """A real Uvicorn server with the web app, on a free local port (its base URL)."""
-    import uvicorn
-
     from backstretch.web import create_app
+
+    with running(create_app(ex)) as url:
+        yield url
+
+
+@contextmanager
+def running(app) -> Iterator[str]:
+    """Serve ``app`` with a real Uvicorn on a free local port; yields its base URL."""
+    import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = uvicorn.Config(
-        create_app(ex), host="127.0.0.1", port=port, log_level="warning", ws_max_size=8 << 20
+        app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=8 << 20
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -45,9 +53,11 @@ def server(ex) -> Iterator[str]:
     while not srv.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 def _pg_url() -> str | None:

@@ -193,28 +193,12 @@ def test_the_annotated_video_plays_in_chromium(page, data, tmp_path):
 def browser_coach(ex, tmp_path_factory):
     """A real server in ``--pose browser`` mode (the default of ``backstretch serve``): its
     app, to see what it received, and its URL."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from backstretch.web import create_app
+    from tests.conftest import running
 
     app = create_app(ex, pose="browser", pose_cache=tmp_path_factory.mktemp("pose"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with running(app) as url:
+        yield app, url
 
 
 def _coach_in_the_browser_until_a_rep(pg, url: str) -> None:
