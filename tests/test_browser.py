@@ -295,3 +295,22 @@ def test_the_sample_gives_the_same_result_whether_the_page_or_the_server_poses(
         sorted(f["code"] for f in r["faults"]) for r in on_server["reps"]
     ]
     assert in_page["summary"]["completed_count"] == on_server["summary"]["completed_count"]
+
+
+def test_a_person_past_the_limit_is_told_the_coach_is_full(page, ex, tmp_path_factory):
+    from backstretch.web import create_app
+    from tests.conftest import running
+
+    app = create_app(ex, pose="browser", max_clients=1, pose_cache=tmp_path_factory.mktemp("p"))
+    with running(app) as url:
+        page.goto(url)
+        page.wait_for_selector("[data-testid=start]:not([disabled])", timeout=20_000)
+        other = page.context.new_page()
+        other.goto(url)
+        msg = "document.querySelector('#conn-msg')"
+        wait_js(other, f"!{msg}.hidden && {msg}.textContent.includes('full')", timeout=20_000)
+        text = other.inner_text("#conn-msg")
+        assert "takes 1 person at once" in text and "Start tries again" in text, text
+        page.close()  # a place frees: Start on the refused page connects
+        other.click("[data-testid=start]")
+        wait_js(other, "app.ws && app.ws.readyState === WebSocket.OPEN && app.started")

@@ -145,7 +145,7 @@ def test_people_are_coached_at_once_up_to_the_limit_each_in_their_own_session(cl
             _hello(ws)
         with client.websocket_connect(WS) as d:
             err = d.receive_json()
-            assert err["code"] == "full" and "3 people" in err["message"]
+            assert err["code"] == "full" and "takes 3 people at once" in err["message"]
         assert client.get("/api/health").json()["live_clients"] == 3
         for ws in socks:
             ws.send_text(json.dumps({"type": "start", "demo": True}))

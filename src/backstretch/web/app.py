@@ -205,8 +205,9 @@ def create_app(
         """A place for this client: one of ``max_clients`` (browser), or the only one (server)."""
         if pose == "browser":
             if app.state.live_clients >= max_clients:
-                full = f"this coach already has {max_clients} people connected, its limit"
-                await ws.send_json(error("full", full + "; try again later"))
+                who = "1 person" if max_clients == 1 else f"{max_clients} people"
+                full = f"the coach is full: it takes {who} at once; try again later"
+                await ws.send_json(error("full", full))
                 await ws.close(code=1013)
                 return False
             app.state.live_clients += 1

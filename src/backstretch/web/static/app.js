@@ -118,6 +118,11 @@ function connect() {
   ws.onmessage = (ev) => handle(JSON.parse(ev.data));
   ws.onclose = () => {
     app.inFlight = false;
+    if (app.refused) {  // full or busy: say so (the close must not hide it), and offer a retry
+      showConnection(`${app.refused} (Start tries again).`);
+      app.refused = null;
+      return;
+    }
     if (app.idle) {
       showConnection("The coach let go after a quiet spell; it reconnects when you press Start or try the demo.");
       return;
@@ -231,7 +236,10 @@ function handle(msg) {
   else if (msg.type === "summary") { showSummary(msg); }
   else if (msg.type === "error") {
     app.inFlight = false;
-    if (msg.code === "busy" || msg.code === "full") showConnection(msg.message);
+    if (msg.code === "busy" || msg.code === "full") {
+      app.refused = msg.message.charAt(0).toUpperCase() + msg.message.slice(1);
+      showConnection(app.refused);
+    }
     else if (msg.code === "idle") app.idle = true;
     else { console.warn("coach:", msg.message); sendFrame(); }
   }
