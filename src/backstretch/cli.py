@@ -288,7 +288,7 @@ def batch(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            metavar="PATH...", help="Videos, folders (searched recursively) or glob patterns."
+            metavar="PATH", help="Videos, folders (searched recursively) or glob patterns."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")],
