@@ -11,6 +11,8 @@ import pytest
 
 from backstretch import __version__
 from backstretch.cli import main
+from backstretch.pose.video import VideoReader, encode_jpeg
+from tests.conftest import DATA
 
 
 def run(capsys, *args):
@@ -98,9 +100,13 @@ def test_bad_files_exit_2(capsys, tmp_path):
     empty.write_bytes(b"")
     toml = tmp_path / "bad.toml"
     toml.write_text("schema_version = 1\nunknown_key = 3\n")
+    photo = tmp_path / "photo.mp4"  # a picture of a person under a video's name
+    frame = next(iter(VideoReader(DATA / "pose_squats.mp4", rgb=True))).image
+    photo.write_bytes(encode_jpeg(frame))
     for args, needle in [
         ([str(text)], "cannot be opened"),
         ([str(empty)], "empty"),
+        ([str(photo)], "a single picture, not a video"),
         (["--sample", "--exercise", str(toml)], "unknown_key: unknown key"),
     ]:
         code, _, err = run(capsys, "analyze", *args)

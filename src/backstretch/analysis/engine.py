@@ -33,7 +33,7 @@ from backstretch.analysis.model import Rep, Report, SkippedCheck, VideoFacts
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
 from backstretch.analysis.report_text import out_of_picture, warnings_for
 from backstretch.analysis.scoring import summarize
-from backstretch.errors import NoPersonError
+from backstretch.errors import NoPersonError, VideoError
 from backstretch.exercise.schema import Exercise
 from backstretch.signal.features import Features, compute_features
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
@@ -202,6 +202,11 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     series.extra.setdefault("width", info.width)
     series.extra.setdefault("height", info.height)
     n = len(series)
+    if n == 1:  # a photo under a video's name reads as a one-frame video
+        raise VideoError(
+            f"{info.source}: it holds a single picture, not a video; the analysis needs a "
+            "recording of the stretch"
+        )
     share = float(series.detected.mean()) if n else 0.0
     if n == 0 or share < ex.detection.min_detected_fraction:
         found = (
