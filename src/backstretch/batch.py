@@ -17,6 +17,7 @@ hash of its path when two inputs share one) and ``OUT/summary.csv``, one row per
 from __future__ import annotations
 
 import csv
+import functools
 import glob
 import hashlib
 import json
@@ -132,6 +133,7 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def _glibc() -> Any:
     import ctypes
 
@@ -268,7 +270,11 @@ def _run_ray(
 class BatchResult:
     items: list[Item]
     summary_csv: Path
-    interrupted: bool = False  # stopped by Ctrl+C: the items still "interrupted" wait
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by Ctrl+C with videos left (their status is "interrupted")."""
+        return any(i.status == "interrupted" for i in self.items)
 
     @property
     def failed(self) -> list[Item]:
@@ -310,7 +316,6 @@ def run_batch(
     elif todo:
         n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         results = _run_local(todo, n, args, on_frames or (lambda path, done, total: None))
-    interrupted = False
     try:
         for item, outcome in results:
             finished += 1
@@ -328,7 +333,6 @@ def run_batch(
             if on_done is not None:
                 on_done(item, finished, len(items))
     except KeyboardInterrupt:
-        interrupted = True
         close = getattr(results, "close", None)
         if close is not None:
             close()  # stops the workers' queue (see _run_local, _run_ray)
@@ -340,7 +344,7 @@ def run_batch(
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
         writer.writeheader()
         writer.writerows(i.row() for i in items)
-    return BatchResult(items, summary, interrupted)
+    return BatchResult(items, summary)
 
 
 def _outcome(fut: Future[Any]) -> Any:

@@ -78,12 +78,11 @@ def open_source(
         rec = open_recording(p)
         return Source(rec.info, rec.frames(), None, rec.info.frames)
     reader = VideoReader(p, stride=stride or 1, rgb=True)
-    adaptive = stride is None
+    rate = RateStats() if stride is None else None  # None: every frame analysed is posed
     if stride is None:
         reader.stride = auto_stride(reader.info.fps)
     stride = reader.stride
     est = (estimator or default_estimator)()
-    rate = RateStats() if adaptive else None
     light: list[float] = []
 
     def pictures() -> Iterator[tuple[int, float, UInt8Array]]:
