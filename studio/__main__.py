@@ -36,7 +36,7 @@ def _truth(paths: list[str], out: str) -> None:
         key = sc.body.model_dump_json()
         if key not in bodies:
             bodies[key] = AnnyBody(sc.body.model_dump(), Colours())
-        script = build_script(sc)
+        script = build_script(sc, bodies[key])
         frames = round(script.duration * sc.camera.fps)
         truth = clip_truth(sc, script, bodies[key], frames)
         (Path(out) / f"{sc.name}.truth.json").write_text(truth.model_dump_json(indent=2) + "\n")

@@ -27,14 +27,23 @@ from tests.builders import limits_for
 CSV_FIELDS = ("t", "phase", *POSE_FIELDS)
 
 
-def build_script(sc: Scenario) -> Script:
+#: Bodies at least this tall (m) perform the scripts' distances as written; a smaller one
+#: (a child) in proportion to its height.
+ADULT_HEIGHT = 1.5
+
+
+def build_script(sc: Scenario, body: AnnyBody) -> Script:
     s = sc.script
     if s.kind == "non_stretch":
-        return non_stretch_script(s.movement, sway=s.style.sway)
-    faults = {int(k): v for k, v in s.faults.items()}
-    return stretch_script(s.reps, s.hold_s, faults=faults, lead_s=s.lead_s, rest_s=s.rest_s,
-                          name=sc.name, style=Style(**s.style.model_dump()),
-                          severity=s.severity)  # fmt: skip
+        script = non_stretch_script(s.movement, sway=s.style.sway)
+    else:
+        faults = {int(k): v for k, v in s.faults.items()}
+        script = stretch_script(s.reps, s.hold_s, faults=faults, lead_s=s.lead_s,
+                                rest_s=s.rest_s, name=sc.name,
+                                style=Style(**s.style.model_dump()),
+                                severity=s.severity)  # fmt: skip
+    script.size = min(1.0, body.height / ADULT_HEIGHT)
+    return script
 
 
 def truth_body(body: AnnyBody) -> Body:
@@ -53,8 +62,8 @@ def truth_body(body: AnnyBody) -> Body:
 
 
 def render_clip(sc: Scenario, out: Path, anny_body: AnnyBody | None = None) -> ClipTruth:
-    script = build_script(sc)
     body = anny_body or AnnyBody(sc.body.model_dump(), Colours(**sc.colours.model_dump()))
+    script = build_script(sc, body)
     cam = sc.camera
     renderer = Renderer(cam.width, cam.height_px, yaw_deg=cam.yaw, distance=cam.distance,
                         cam_height=cam.height, vfov_deg=cam.vfov, aim=cam.aim,

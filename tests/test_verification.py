@@ -199,3 +199,20 @@ def test_the_default_rate_keeps_about_15_frames_a_second():
     assert [auto_stride(f) for f in (10, 12, 15, 24, 25, 29.97, 30, 50, 59.94, 60, 120)] == [
         1, 1, 1, 1, 1, 2, 2, 3, 4, 4, 8,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", [None, "hands_apart", "stance_too_wide"])
+def test_a_child_performs_the_scripts_distances_in_proportion(ex, fault):
+    """A 0.84 m performer (the studio's smallest body) stands and holds the hands as an adult
+    does, scaled to its size: a clean set is clean in the truth and in the analysis, and the
+    distance faults are still faults."""
+    from backstretch.pose.synthetic import Body
+
+    script = stretch_script(1, 17.0, faults={0: fault} if fault else {})
+    script.size = 0.84 / 1.5
+    perf = Performer(script, body=Body(height=0.84), camera=Camera(yaw=20.0, fps=15.0), seed=4)
+    (a, truth) = run(perf, ex)
+    want = {fault, "hold_too_short"} if fault else set()  # a fault held throughout: no hold
+    assert set(truth["reps"][0]["faults"]) == want
+    assert a.report.summary.rep_count == 1
+    assert {f.code for f in a.report.reps[0].faults} == want

@@ -68,6 +68,8 @@ class Script:
 
     ``breathing`` scales a slow sway of the rounding (1.5 deg) and arms (1 deg) while the arms
     are up (a 10 s breath); ``sway`` is the amplitude (deg) of a slow lean of the whole trunk.
+    ``size`` scales the script's distances (stance, hand gap), written for an adult, to the
+    performer: a child stands and holds the hands as an adult does, in proportion.
     """
 
     segments: list[Segment]
@@ -76,6 +78,7 @@ class Script:
     name: str = ""
     breathing: float = 1.0
     sway: float = 0.0
+    size: float = 1.0
 
     @property
     def duration(self) -> float:
@@ -84,6 +87,9 @@ class Script:
     def pose_at(self, t: float, motion: bool = True) -> tuple[BodyPose, str]:
         """The pose at ``t`` and its scripted phase (``motion``: with breathing and sway)."""
         pose, phase = self._scripted(t)
+        if self.size != 1.0:
+            pose = replace(pose, stance=pose.stance * self.size,
+                           hand_gap=pose.hand_gap * self.size)  # fmt: skip
         if not motion:
             return pose, phase
         if self.breathing and pose.elevation > 40:
