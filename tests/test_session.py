@@ -54,6 +54,35 @@ def test_live_reps_holds_and_faults_match_the_truth(ex, fault):
     assert clean.completed and not clean.faults
 
 
+@pytest.mark.parametrize("fault", [None, "jerky_movement", "release_too_fast"])
+def test_a_30_fps_camera_is_judged_10_times_a_second_with_the_same_result(ex, fault):
+    every = ex.model_copy(update={"live": ex.live.model_copy(update={"judge_max_hz": 1000.0})})
+    perf = Performer(script(2, 16.0, faults={0: fault} if fault else None),
+                     camera=replace(CAM, fps=30.0), seed=5)  # fmt: skip
+    (thinned, states), (full, _) = coach(perf, ex), coach(perf, every)
+    n = len(states)
+    assert full.frames_judged == n
+    assert thinned.frames_judged == pytest.approx(n / 3, abs=3)
+    assert [s.t for s in states] == [round(f.t, 3) for f in perf.frames()]  # every frame answered
+    a, b = thinned.stop(), full.stop()
+    truth = perf.truth(limits_for(ex))["reps"]
+    assert a.summary.rep_count == b.summary.rep_count == 2
+    for ra, rb, want in zip(a.reps, b.reps, truth, strict=True):
+        assert {f.code for f in ra.faults} == {f.code for f in rb.faults}
+        # never further from the truth (a shake pauses the timer live, judged either way)
+        assert abs(ra.hold_s - want["hold_s"]) <= abs(rb.hold_s - want["hold_s"]) + 0.2
+    if fault:
+        assert fault in {f.code for f in a.reps[0].faults}
+
+
+@pytest.mark.parametrize(("fps", "share"), [(15.0, 1.0), (10.0, 1.0), (20.0, 0.5)])
+def test_a_slower_camera_is_judged_more_of_its_frames(ex, fps, share):
+    perf = Performer(script(1, 16.0), camera=replace(CAM, fps=fps), seed=2)
+    session, states = coach(perf, ex)
+    assert session.frames_judged == pytest.approx(share * len(states), abs=2)
+    assert session.stop().summary.rep_count == 1
+
+
 def test_the_hold_timer_runs_only_in_good_form_and_says_why_it_paused(ex):
     perf = Performer(script(1, 18.0, faults={0: "elbows_bent"}), camera=CAM, seed=1)
     _, states = coach(perf, ex)

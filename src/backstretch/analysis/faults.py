@@ -72,13 +72,13 @@ def fault_record(
 
 
 def _lt(x: np.ndarray, limit: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(x, nan=np.inf) < limit)
+    """``x < limit`` per frame; a NaN (not seen) is never below a limit."""
+    return np.less(x, limit)
 
 
 def _gt(x: np.ndarray, limit: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.nan_to_num(x, nan=-np.inf) > limit)
+    """``x > limit`` per frame; a NaN (not seen) is never above a limit."""
+    return np.greater(x, limit)
 
 
 def frame_seen(f: Features, rounding: np.ndarray, active: set[str]) -> dict[str, np.ndarray]:

@@ -225,6 +225,7 @@ class LiveSay(Strict):
 
 class Live(Strict):
     window_s: float = Field(gt=0)
+    judge_max_hz: float = Field(gt=0, le=1000)
     cue_min_display_s: float = Field(ge=0)
     cue_debounce_s: float = Field(ge=0)
     min_brightness: float = Field(ge=0, le=1)

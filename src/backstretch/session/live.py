@@ -158,6 +158,10 @@ class LiveSession:
         self.stopped: Literal["done", "pain", "ended"] | None = None
         self.pain: PainReport | None = None
         self._last_active: set[str] = {"hold_too_short"}
+        self._judged: LiveState | None = None  # the last judged frame's state ...
+        self._judged_t = -math.inf  # ... and its time
+        self.frames_judged = 0
+        self._unjudged = 0
 
     # -- control ---------------------------------------------------------------------------
     def start(self, t: float | None = None) -> None:
@@ -203,10 +207,32 @@ class LiveSession:
 
     # -- frames ----------------------------------------------------------------------------
     def push(self, frame: PoseFrame, brightness: float | None = None) -> LiveState:
-        """Take the pose of the next frame (``brightness``: mean picture brightness 0-1)."""
+        """Take the pose of the next frame (``brightness``: mean picture brightness 0-1).
+
+        At most ``live.judge_max_hz`` frames a second are judged; a frame sooner after the
+        last judged one (with the person still in view, or still not) enters the measures'
+        window and gets the last judgement, with its own time and landmarks."""
         t = frame.t
-        dt = 0.0 if self._last_t is None else min(max(0.0, t - self._last_t), _MAX_STEP_S)
+        step = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t
+        self._remember(frame)
+        last = self._judged
+        if (
+            last is not None
+            # judged when it is nearer the next judging time than the frame after it would be
+            and t - self._judged_t + step / 2 < 1.0 / self.ex.live.judge_max_hz - 1e-6
+            and (last.landmarks is not None) == (frame.image is not None)
+            and not self.finished
+        ):
+            return last.model_copy(update={"t": round(t, 3), "landmarks": _landmarks(frame)})
+        state = self._judge(frame, brightness)
+        self._judged, self._judged_t, self._unjudged = state, t, 0
+        self.frames_judged += 1
+        return state
+
+    def _judge(self, frame: PoseFrame, brightness: float | None) -> LiveState:
+        t = frame.t
+        dt = 0.0 if self._judged is None else min(max(0.0, t - self._judged_t), _MAX_STEP_S)
         f = self._measure(frame)
         framing = framing_problems(frame, self.ex, brightness)
         say = self.ex.live.say
@@ -269,7 +295,10 @@ class LiveSession:
         gate = bool(in_envelope(f, ex)[-1]) if f is not None else True
         before = len(self.machine.episodes)
         phase = self.machine.update(t, elevation, gate)
-        if len(self.machine.episodes) > before:
+        closed = len(self.machine.episodes) > before
+        if f is not None and (phase is Phase.RELEASING or closed):  # the release's speed
+            self._log.lowest_speed = min(self._log.lowest_speed, f.extra["speed"])
+        if closed:
             self._close_rep(self.machine.episodes[-1], active)
         if self.machine.current is not self._episode:
             self._episode, self._log = self.machine.current, _RepLog()
@@ -293,8 +322,6 @@ class LiveSession:
             self._hold(t, dt, f, ep, active, state)
             if log.judge is not None and log.judge.hold_s > 0 and len(steps) > 1:
                 step = steps[1]
-        if phase is Phase.RELEASING and f is not None:
-            log.lowest_speed = min(log.lowest_speed, f.extra["speed"])
         held = log.judge.hold_s if log.judge is not None else 0.0
         state.step = step.title
         state.hold_s = round(held, 2)
@@ -396,14 +423,18 @@ class LiveSession:
         self._rep_done_t = ep.end_t
 
     # -- measures --------------------------------------------------------------------------
-    def _measure(self, frame: PoseFrame) -> Features | None:
-        """The measures over the recent window; None when the last frame shows nobody."""
+    def _remember(self, frame: PoseFrame) -> None:
+        self._unjudged += 1  # frames since the last judged one, this one included
         w = self._window
         w.append(frame)
         while w and frame.t - w[0].t > self.ex.live.window_s:
             w.popleft()
+
+    def _measure(self, frame: PoseFrame) -> Features | None:
+        """The measures over the recent window; None when the last frame shows nobody."""
         if not frame.detected:
             return None
+        w = self._window
         series = PoseSeries.from_frames(list(w))
         series.extra.update(width=self.size[0], height=self.size[1])
         f = compute_features(
@@ -415,7 +446,10 @@ class LiveSession:
         )
         f.extra["key_visibility"] = float(np.mean(series.visibility[-1, KEY_POINTS]))
         win = self.ex.live.release_speed_window_s
-        f.extra["speed"] = _slope(f.t, f.elevation, win)
+        # the fastest lowering since the last judged frame: a quick release between two
+        # judgements is not missed
+        fresh = range(max(1, len(f) - self._unjudged), len(f) + 1)
+        f.extra["speed"] = min(_slope(f.t[:j], f.elevation[:j], win) for j in fresh)
         f.extra["speed_long"] = _slope(f.t, f.elevation, 2 * win)
         # the measures of this moment, smoothed causally (One Euro); the window keeps the raw
         # ones, which the shake and speeds need

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal as sps
@@ -71,7 +72,7 @@ def zero_phase_lowpass(x: FloatArray, fs: float, cutoff_hz: float, order: int = 
     x = np.asarray(x, dtype=np.float64)
     if fs <= 0 or len(x) < 2:
         return np.array(x, copy=True)
-    b, a = sps.butter(order, min(cutoff_hz / (fs / 2.0), 0.8))
+    b, a = _butter(order, (min(cutoff_hz / (fs / 2.0), 0.8),), "lowpass")
     return _zero_phase(x, b, a, None)
 
 
@@ -88,8 +89,23 @@ def zero_phase_bandpass(
     lo = low_hz / (fs / 2.0) if fs > 0 else 1.0
     if len(x) < 2 or lo >= hi:
         return np.full_like(x, np.nan)
-    b, a = sps.butter(order, [lo, hi], btype="bandpass")
+    b, a = _butter(order, (lo, hi), "bandpass")
     return _zero_phase(x, b, a, np.nan)
+
+
+def _butter(order: int, band: tuple[float, ...], btype: str) -> tuple[FloatArray, FloatArray]:
+    """Butterworth coefficients; the live coach asks for nearly the same ones every frame, so
+    the band edges (fractions of Nyquist) are rounded to 1e-4 and the designs are kept."""
+    return _butter_design(order, tuple(round(x, 4) for x in band), btype)
+
+
+@lru_cache(maxsize=256)
+def _butter_design(
+    order: int, band: tuple[float, ...], btype: str
+) -> tuple[FloatArray, FloatArray]:
+    edges = band[0] if len(band) == 1 else list(band)
+    b, a = sps.butter(order, edges, btype=btype)
+    return b, a
 
 
 def moving_rms(x: FloatArray, fs: float, window_s: float) -> FloatArray:
