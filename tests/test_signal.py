@@ -12,6 +12,8 @@ from backstretch.signal.filters import (
     OneEuroFilter,
     fill_gaps,
     moving_rms,
+    moving_slope,
+    moving_std,
     zero_phase_bandpass,
     zero_phase_lowpass,
 )
@@ -100,3 +102,19 @@ def test_signed_incline_convention():
     assert signed_incline(np.array([0.0, -1, 0]), fwd) == pytest.approx(0)
     assert signed_incline(np.array([0.0, -1, 1]), fwd) == pytest.approx(45)
     assert signed_incline(np.array([0.0, -1, -1]), fwd) == pytest.approx(-45)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_windowed_measures_take_columns_one_by_one(causal):
+    """Several series in one (T, k) array give what each gives alone, NaN gaps and all."""
+    rng = np.random.default_rng(1)
+    t = np.cumsum(rng.uniform(0.05, 0.08, 80))
+    x = np.column_stack([np.sin(t), 3.0 * t, rng.normal(size=80)])
+    x[10:14, 0] = np.nan
+    x[40:, 2] = np.nan
+    slopes = moving_slope(t, x, 15.0, 1.0, causal=causal)
+    spreads = moving_std(x, 15.0, 1.0, causal=causal)
+    for k in range(3):
+        np.testing.assert_allclose(slopes[:, k], moving_slope(t, x[:, k], 15.0, 1.0, causal=causal))
+        np.testing.assert_allclose(spreads[:, k], moving_std(x[:, k], 15.0, 1.0, causal=causal))
+    np.testing.assert_allclose(slopes[20:70, 1], 3.0)  # a steady trend, whatever the spacing

@@ -266,22 +266,21 @@ def compute_features(
     width_2d = norm(pt(L.LEFT_SHOULDER, p2v) - pt(L.RIGHT_SHOULDER, p2v)) / torso_2d
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        moving = np.column_stack(
+            [shoulders_forward, shoulders_forward_3d, head_height, head_2d, width_2d]
+        )
         settle_speed = np.nanmax(
-            np.abs(np.stack([moving_slope(t, x, fs, SETTLE_WINDOW_S, causal=causal)
-                             for x in (shoulders_forward, shoulders_forward_3d, head_height,
-                                       head_2d, width_2d)])),
-            axis=0,
-        )  # fmt: skip
+            np.abs(moving_slope(t, moving, fs, SETTLE_WINDOW_S, causal=causal)), axis=1
+        )
 
     # Side by side hands are seen best in the picture (a monocular depth guess is poor); the
     # sideways gap shrinks with the body's turn, so it is divided by cos(yaw) (at most x2.5).
     turn = max(float(np.cos(np.radians(_nanmedian(yaw, 0.0)))), 0.4)
     wrist_2d = norm(pt(L.LEFT_WRIST, p2v) - pt(L.RIGHT_WRIST, p2v))
     hands_gap_2d = wrist_2d / max(torso_2d, 1e-6) / turn
-    gap_spread = np.fmax(
-        moving_std(hands_gap, fs, SPREAD_WINDOW_S, causal=causal),
-        moving_std(hands_gap_2d, fs, SPREAD_WINDOW_S, causal=causal),
-    )
+    gaps = moving_std(np.column_stack([hands_gap, hands_gap_2d]), fs, SPREAD_WINDOW_S,
+                      causal=causal)  # fmt: skip
+    gap_spread = np.fmax(gaps[:, 0], gaps[:, 1])
 
     return Features(
         t=t,

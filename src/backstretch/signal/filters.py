@@ -120,7 +120,7 @@ def _window_sums(x: FloatArray, size: int, causal: bool) -> FloatArray:
     """Sums over a window of ``size`` samples (odd): centred, or ending at each sample."""
     size |= 1
     origin = (size - 1) // 2 if causal else 0
-    return np.asarray(uniform_filter1d(x, size=size, mode="nearest", origin=origin) * size)
+    return np.asarray(uniform_filter1d(x, size=size, axis=0, mode="nearest", origin=origin) * size)
 
 
 def moving_slope(
@@ -129,12 +129,14 @@ def moving_slope(
     """Least-squares slope of ``x`` over a window of ``window_s`` seconds (units of x per
     second), centred offline or ending at each sample live; NaN samples do not vote, and a
     window with fewer than three samples gives NaN. A steady trend shows; a quick shake about
-    a steady value (faster than the window) averages out."""
+    a steady value (faster than the window) averages out. ``x`` of shape (T, k): each column
+    on its own, in one pass."""
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     size = max(3, round(window_s * fs))
     ok = np.isfinite(x).astype(np.float64)
     tt = (t - t[0]) if len(t) else t
+    tt = tt.reshape(len(tt), *([1] * (x.ndim - 1)))
     xx = np.where(ok > 0, x, 0.0)
     n = _window_sums(ok, size, causal)
     st, sx = _window_sums(tt * ok, size, causal), _window_sums(xx, size, causal)
@@ -146,7 +148,8 @@ def moving_slope(
 
 
 def moving_std(x: FloatArray, fs: float, window_s: float, *, causal: bool = False) -> FloatArray:
-    """Standard deviation over a window (NaN samples do not vote)."""
+    """Standard deviation over a window (NaN samples do not vote); columns of a (T, k) ``x``
+    each on their own."""
     x = np.asarray(x, dtype=np.float64)
     size = max(2, round(window_s * fs))
     ok = np.isfinite(x).astype(np.float64)
