@@ -79,3 +79,31 @@ def test_bad_keraal_file(tmp_path):
     path.write_text('{"nothing": 1}')
     with pytest.raises(LandmarkFileError, match="Keraal"):
         open_recording(path)
+
+
+def test_a_pose_window_reads_as_the_series_of_its_last_seconds():
+    """Frames appended one by one (people found and not, with and without world landmarks,
+    past the arrays' first size) read as PoseSeries.from_frames of the frames still inside."""
+    from backstretch.types import PoseFrame, PoseSeries, PoseWindow
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for i in range(400):
+        t = i / 30.0
+        if i % 17 == 5:
+            frames.append(PoseFrame(i, t))  # nobody
+            continue
+        img = rng.random((33, 3)).astype(np.float32)
+        vis = rng.random(33).astype(np.float32)
+        world = None if 200 <= i < 210 else rng.random((33, 3)).astype(np.float32)
+        frames.append(PoseFrame(i, t, img, vis, world))
+    w = PoseWindow(2.5, capacity=16)
+    for k, f in enumerate(frames):
+        w.append(f)
+        inside = [g for g in frames[: k + 1] if f.t - g.t <= 2.5]
+        got, want = w.series(), PoseSeries.from_frames(inside)
+        assert len(w) == len(inside)
+        for a, b in ((got.t, want.t), (got.image, want.image), (got.visibility, want.visibility),
+                     (got.world, want.world)):  # fmt: skip
+            np.testing.assert_array_equal(a, b)
+        assert got.has_world == want.has_world

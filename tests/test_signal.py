@@ -118,3 +118,13 @@ def test_windowed_measures_take_columns_one_by_one(causal):
         np.testing.assert_allclose(slopes[:, k], moving_slope(t, x[:, k], 15.0, 1.0, causal=causal))
         np.testing.assert_allclose(spreads[:, k], moving_std(x[:, k], 15.0, 1.0, causal=causal))
     np.testing.assert_allclose(slopes[20:70, 1], 3.0)  # a steady trend, whatever the spacing
+
+
+def test_the_band_pass_gives_nan_not_an_error_where_the_band_stops_fitting():
+    """Near 2.67 frames a second the shake band's lower edge meets its upper one (held at 0.9
+    of Nyquist); a live client slowed down by a busy server sends such rates. Every rate
+    gives numbers or NaN, never an error."""
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    results = [zero_phase_bandpass(x, fs, 1.2, 5.0) for fs in np.linspace(2.66, 2.68, 2001)]
+    assert np.isnan(results[0]).all()  # the band does not fit under 0.9 of Nyquist
+    assert np.isfinite(results[-1]).all()

@@ -573,7 +573,10 @@ def serve(
         c.print(f"Sessions are kept in {escape(store.where)}; progress at {escape(url)}history")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(open_url,)).start()
-    uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)
+    # landmarks and answers are small and travel a local network: compressing them
+    # (permessage-deflate) took more than a tenth of a busy server's time
+    uvicorn.run(web, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024,
+                ws_per_message_deflate=False)  # fmt: skip
 
 
 def _probe_listen(host: str, port: int) -> None:

@@ -206,3 +206,53 @@ class PoseSeries:
             else:
                 has_world = False
         return cls(t, image, vis, world, has_world=has_world)
+
+
+class PoseWindow:
+    """The poses of the last ``span_s`` seconds, appended one frame at a time and read as a
+    :class:`PoseSeries` without copying (the live coach reads it for every judged frame).
+
+    Rows live in arrays that are compacted when full (and doubled when the window itself
+    fills them), so a frame costs one row write; what :meth:`series` gives is what
+    :meth:`PoseSeries.from_frames` would give for the same frames."""
+
+    def __init__(self, span_s: float, capacity: int = 128) -> None:
+        self.span_s = span_s
+        self._alloc(capacity)
+        self._start = self._end = 0
+
+    def _alloc(self, n: int) -> None:
+        self.t = np.zeros(n, dtype=np.float64)
+        self.image = np.full((n, N_LANDMARKS, 3), np.nan, dtype=np.float32)
+        self.vis = np.zeros((n, N_LANDMARKS), dtype=np.float32)
+        self.world = np.full((n, N_LANDMARKS, 3), np.nan, dtype=np.float32)
+        self.no_world = np.zeros(n, dtype=bool)  # a person found without world landmarks
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def append(self, frame: PoseFrame) -> None:
+        if self._end == len(self.t):
+            old: list[np.ndarray] = [self.t, self.image, self.vis, self.world, self.no_world]
+            rows, n = slice(self._start, self._end), len(self)
+            if n > len(self.t) // 2:
+                self._alloc(2 * len(self.t))
+            new: list[np.ndarray] = [self.t, self.image, self.vis, self.world, self.no_world]
+            for dst, src in zip(new, old, strict=True):
+                dst[:n] = src[rows]
+            self._start, self._end = 0, n
+        i = self._end
+        self.t[i] = frame.t
+        seen = frame.image is not None and frame.visibility is not None
+        self.image[i] = frame.image if seen else np.nan
+        self.vis[i] = frame.visibility if seen else 0.0
+        self.world[i] = frame.world if seen and frame.world is not None else np.nan
+        self.no_world[i] = seen and frame.world is None
+        self._end += 1
+        # the first row at most span_s old (this frame's own row always is)
+        self._start += int(np.argmax(frame.t - self.t[self._start : self._end] <= self.span_s))
+
+    def series(self) -> PoseSeries:
+        rows = slice(self._start, self._end)
+        return PoseSeries(self.t[rows], self.image[rows], self.vis[rows], self.world[rows],
+                          has_world=not self.no_world[rows].any())  # fmt: skip

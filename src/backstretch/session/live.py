@@ -43,7 +43,7 @@ from backstretch.session.cues import Cue, CueScheduler
 from backstretch.session.framing import framing_problems
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.filters import OneEuroFilter
-from backstretch.types import PoseFrame, PoseSeries
+from backstretch.types import PoseFrame, PoseWindow
 
 LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
@@ -142,7 +142,7 @@ class LiveSession:
         self.size = (width, height)
         fl = exercise.filters
         self._smooth = OneEuroFilter(fl.live_min_cutoff_hz, fl.live_beta, fl.live_d_cutoff_hz)
-        self._window: deque[PoseFrame] = deque()
+        self._window = PoseWindow(exercise.live.window_s)
         self._yaws: deque[float] = deque(maxlen=600)
         self._light: deque[float] = deque(maxlen=300)  # the last pictures' brightness
         self._rest = RestBaseline()
@@ -425,17 +425,13 @@ class LiveSession:
     # -- measures --------------------------------------------------------------------------
     def _remember(self, frame: PoseFrame) -> None:
         self._unjudged += 1  # frames since the last judged one, this one included
-        w = self._window
-        w.append(frame)
-        while w and frame.t - w[0].t > self.ex.live.window_s:
-            w.popleft()
+        self._window.append(frame)
 
     def _measure(self, frame: PoseFrame) -> Features | None:
         """The measures over the recent window; None when the last frame shows nobody."""
         if not frame.detected:
             return None
-        w = self._window
-        series = PoseSeries.from_frames(list(w))
+        series = self._window.series()
         series.extra.update(width=self.size[0], height=self.size[1])
         f = compute_features(
             series,

@@ -72,7 +72,7 @@ def zero_phase_lowpass(x: FloatArray, fs: float, cutoff_hz: float, order: int = 
     x = np.asarray(x, dtype=np.float64)
     if fs <= 0 or len(x) < 2:
         return np.array(x, copy=True)
-    b, a = _butter(order, (min(cutoff_hz / (fs / 2.0), 0.8),), "lowpass")
+    b, a = _butter(order, (_edge(min(cutoff_hz / (fs / 2.0), 0.8)),), "lowpass")
     return _zero_phase(x, b, a, None)
 
 
@@ -85,24 +85,22 @@ def zero_phase_bandpass(
     result is all NaN (the frame rate is too low to see that band).
     """
     x = np.asarray(x, dtype=np.float64)
-    hi = min(high_hz / (fs / 2.0), 0.9) if fs > 0 else 0.0
-    lo = low_hz / (fs / 2.0) if fs > 0 else 1.0
+    hi = _edge(min(high_hz / (fs / 2.0), 0.9)) if fs > 0 else 0.0
+    lo = _edge(low_hz / (fs / 2.0)) if fs > 0 else 1.0
     if len(x) < 2 or lo >= hi:
         return np.full_like(x, np.nan)
     b, a = _butter(order, (lo, hi), "bandpass")
     return _zero_phase(x, b, a, np.nan)
 
 
-def _butter(order: int, band: tuple[float, ...], btype: str) -> tuple[FloatArray, FloatArray]:
-    """Butterworth coefficients; the live coach asks for nearly the same ones every frame, so
-    the band edges (fractions of Nyquist) are rounded to 1e-4 and the designs are kept."""
-    return _butter_design(order, tuple(round(x, 4) for x in band), btype)
+def _edge(fraction_of_nyquist: float) -> float:
+    """A band edge rounded to 1e-4 of Nyquist: the live coach asks for nearly the same
+    filters every frame (its frame rate wanders a little), and each design is kept."""
+    return round(fraction_of_nyquist, 4)
 
 
 @lru_cache(maxsize=256)
-def _butter_design(
-    order: int, band: tuple[float, ...], btype: str
-) -> tuple[FloatArray, FloatArray]:
+def _butter(order: int, band: tuple[float, ...], btype: str) -> tuple[FloatArray, FloatArray]:
     edges = band[0] if len(band) == 1 else list(band)
     b, a = sps.butter(order, edges, btype=btype)
     return b, a

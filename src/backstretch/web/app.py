@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -41,7 +41,7 @@ from backstretch.store.progress import History, local_day
 from backstretch.store.progress import history as build_history
 from backstretch.types import SKELETON
 from backstretch.web import browser_pose
-from backstretch.web.live import LiveConnection, error, finite
+from backstretch.web.live import LandmarksMsg, LiveConnection, error
 from backstretch.web.security import LOOPBACK_HOSTS, Guard
 from backstretch.web.uploads import (
     MB,
@@ -249,7 +249,8 @@ def create_app(
                 # a page that never started one holds its place for idle_s at most
                 wait_s = idle_s if not conn.started else max(idle_s, 600.0)
                 try:
-                    msg = await asyncio.wait_for(ws.receive(), timeout=wait_s)
+                    async with asyncio.timeout(wait_s):  # no task per message, as wait_for makes
+                        msg = await ws.receive()
                 except TimeoutError:
                     await ws.send_json(
                         error("idle", f"nothing arrived for {wait_s:g} s; the coach let go")
@@ -267,14 +268,24 @@ def create_app(
                             error("too_large", f"messages are limited to {max_frame_bytes} bytes")
                         ]
                     elif text is not None:
-                        out = await run_in_threadpool(conn.on_text, text)
+                        parsed = conn.parse(text)
+                        if isinstance(parsed, list):
+                            out = parsed
+                        elif isinstance(parsed, LandmarksMsg):
+                            # a few milliseconds of Python and no I/O: a worker thread would
+                            # only add its hand-off and contend for the interpreter lock
+                            out = conn.on_landmarks(parsed)
+                        else:
+                            out = await run_in_threadpool(conn.handle, parsed)
                     else:
                         continue
                 except Exception as exc:  # a bug must not drop the person's session
                     log.exception("live message failed")
                     out = [error("internal", f"the message failed ({type(exc).__name__})")]
                 for m in out:
-                    await ws.send_text(json.dumps(finite(m), allow_nan=False))
+                    await ws.send_text(orjson.dumps(m).decode())  # NaN -> null
+                if conn.writes_due:  # a finished repetition, stored off the event loop
+                    await run_in_threadpool(conn.write_due)
         except WebSocketDisconnect:
             pass
         finally:  # also when the task is cancelled: no awaiting here

@@ -101,17 +101,6 @@ def error(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
 
 
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite float replaced by None (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
-
-
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -142,6 +131,7 @@ class LiveConnection:
         self.max_frame_bytes = max_frame_bytes
         self.session = LiveSession(exercise)
         self._index = 0
+        self._due = False  # finished repetitions wait to be stored
         self._last_t = -math.inf
         self._lock = threading.Lock()  # the pose model is never closed while it works
 
@@ -182,7 +172,15 @@ class LiveConnection:
 
     # -- text messages ---------------------------------------------------------------------
     def on_text(self, text: str) -> list[dict[str, Any]]:
-        started = time.perf_counter()
+        """Handle one text message and write what is due to the store; returns the answers."""
+        msg = self.parse(text)
+        if isinstance(msg, list):
+            return msg
+        out = self.on_landmarks(msg) if isinstance(msg, LandmarksMsg) else self.handle(msg)
+        return self._errors(out) if self.write_due() else out
+
+    def parse(self, text: str) -> BaseModel | list[dict[str, Any]]:
+        """The validated message, or the error answer (no work, no I/O: cheap)."""
         try:
             raw = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
@@ -204,6 +202,12 @@ class LiveConnection:
                 for e in exc.errors()[:3]
             )
             return [error("bad_message", f"bad {kind} message: {where}")]
+        return msg
+
+    def handle(self, msg: BaseModel) -> list[dict[str, Any]]:
+        """A control message (start, stop, pain, save); these may write to the store."""
+        if isinstance(msg, LandmarksMsg):
+            return self.on_landmarks(msg)
         if isinstance(msg, StartMsg):
             return [self._start(msg.demo)]
         if isinstance(msg, StopMsg):
@@ -221,9 +225,13 @@ class LiveConnection:
                 except StoreError as exc:
                     self._store_error = f"the pain report could not be stored: {exc}"
             return self._errors([self._summary(self.session.report_pain(report))])
-        if isinstance(msg, SaveMsg):
-            return [self._keep(msg.type == "save")]
-        assert isinstance(msg, LandmarksMsg)
+        assert isinstance(msg, SaveMsg)
+        return [self._keep(msg.type == "save")]
+
+    def on_landmarks(self, msg: LandmarksMsg) -> list[dict[str, Any]]:
+        """One frame of landmarks: a few milliseconds of computing and no I/O (a finished
+        repetition's record waits for :meth:`write_due`)."""
+        started = time.perf_counter()
         try:
             self._check_time(msg.t)
             frame = _frame_from(msg, self._index)
@@ -329,11 +337,22 @@ class LiveConnection:
         out["type"] = "state"
         out["server_ms"] = round((time.perf_counter() - started) * 1000.0, 2)
         msgs = [out]
-        if len(self.session.reps) > self._stored_reps:
-            self._store(self.session.summary())
+        self._due = len(self.session.reps) > self._stored_reps
         if state.finished and not was_finished and self.session.stopped is None:
             msgs.append(self._summary(self.session.stop("done")))
         return self._errors(msgs)
+
+    @property
+    def writes_due(self) -> bool:
+        return self._due and self.store is not None and self.session_id is not None
+
+    def write_due(self) -> bool:
+        """Store the repetitions finished since the last write; whether anything was due."""
+        if not self.writes_due:
+            return False
+        self._due = False
+        self._store(self.session.summary())
+        return True
 
     def _errors(self, msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Add the store's trouble, if any, to the answer (once)."""
