@@ -17,8 +17,8 @@ UP = np.array([0.0, -1.0, 0.0])
 
 
 def norm(v: FloatArray) -> FloatArray:
-    """Length of vectors along the last axis."""
-    return np.asarray(np.linalg.norm(v, axis=-1))
+    """Length of vectors along the last axis (np.linalg.norm's checks cost twice the sum)."""
+    return np.asarray(np.sqrt(np.add.reduce(v * v, axis=-1)))
 
 
 def unit(v: FloatArray) -> FloatArray:
