@@ -22,10 +22,12 @@ import glob
 import hashlib
 import json
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +201,11 @@ def _run_local(
     # spawn: the workers start clean (forking a process whose pose model runs threads can
     # crash the child)
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager:
+    # the progress queue's server ignores Ctrl+C (it reaches the whole process group): were it
+    # to die first, reading the queue would fail before our own KeyboardInterrupt arrives
+    manager = SyncManager(ctx=ctx)
+    manager.start(_ignore_ctrl_c)
+    with manager:
         ticks = manager.Queue()
 
         def pool_run(items: list[Item], size: int) -> Iterator[tuple[Item, Any]]:
@@ -211,7 +217,7 @@ def _run_local(
                     while True:
                         try:
                             on_frames(*ticks.get_nowait())
-                        except queue.Empty:
+                        except (queue.Empty, EOFError, OSError):  # none, or no queue any more
                             break
                     for fut in finished:
                         yield pending.pop(fut), _outcome(fut)
@@ -230,6 +236,10 @@ def _run_local(
                 yield item, outcome
         for item in crashed:
             yield from pool_run([item], 1)
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_ray(
