@@ -109,6 +109,12 @@ def test_an_interrupted_batch_resumes_where_it_stopped(folder, tmp_path):
     assert sum(r["status"] == "kept" for r in table.values()) == len(first)
 
 
+def _ctrl_c_heard() -> None:
+    """As from a terminal: Ctrl+C not ignored (a test run started in the background, e.g. with
+    nohup, hands its children SIGINT ignored, and Python then keeps it so)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_batch_soon_and_says_how_to_go_on(folder, tmp_path):
     """Ctrl+C (SIGINT to the terminal's process group: the batch and its workers) drops the
     videos not started instead of working through them, writes the summary and says so."""
@@ -118,7 +124,7 @@ def test_ctrl_c_stops_the_batch_soon_and_says_how_to_go_on(folder, tmp_path):
     cmd = [sys.executable, "-m", "backstretch", "batch", str(folder), "--out", str(out),
            "--workers", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True, preexec_fn=_ctrl_c_heard)  # fmt: skip
     deadline = time.monotonic() + 300
     while not list(out.glob("*.json")):
         assert proc.poll() is None and time.monotonic() < deadline, "no report came"
@@ -126,7 +132,7 @@ def test_ctrl_c_stops_the_batch_soon_and_says_how_to_go_on(folder, tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     # the videos left would take minutes; the two being analysed are abandoned
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert "Stopped:" in err and "run the same command again" in " ".join(err.split())
     table = rows(out)
     waiting = [v for v, r in table.items() if r["status"] == "interrupted"]
