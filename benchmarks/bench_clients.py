@@ -9,7 +9,8 @@ replays a real performance's landmarks (MediaPipe's poses of a rendered stretch,
 next frame only when the answer to the last one arrived (a late answer drops frames, it
 never queues them). Prints per number of clients: answer latency p50/p95, frames answered /
 offered, and the server's CPU time per landmark frame (from /proc). Target: p95 < 50 ms with
-20 clients; at least 200 clients on one core at that latency.
+20 clients; at least 200 clients on one core at that latency. First, without a server: what
+one landmark frame costs the coach in-process, judged and between judgements.
 """
 
 from __future__ import annotations
@@ -90,12 +91,34 @@ async def run(url: str, n: int, seconds: float, msgs: list[dict]) -> tuple[list[
     return lat, sum(a for a, _ in res), sum(o for _, o in res)
 
 
+def in_process(msgs: list[dict]) -> None:
+    """One connection's LiveConnection.on_text over the performance sent at 30 fps."""
+    from backstretch.exercise import load_exercise
+    from backstretch.pipeline import default_estimator  # never started: landmarks only
+    from backstretch.web.live import LiveConnection
+
+    conn = LiveConnection(load_exercise(), default_estimator, max_frame_bytes=1 << 20)
+    conn.on_text(json.dumps({"type": "start", "demo": True}))
+    judged: list[float] = []
+    between: list[float] = []
+    for k, m in enumerate(msgs):
+        text = json.dumps(m | {"t": round(1 + k / FPS, 4)})
+        before, start = conn.session.frames_judged, time.perf_counter()
+        conn.on_text(text)
+        took = (time.perf_counter() - start) * 1000
+        (judged if conn.session.frames_judged > before else between).append(took)
+    print(f"in-process, one connection, {len(msgs)} frames at 30 fps: judged {len(judged)} at "
+          f"{np.mean(judged):.2f} ms, between {len(between)} at {np.mean(between):.2f} ms, "
+          f"mean {np.mean(judged + between):.2f} ms a frame")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 20, 50, 100, 200])
     ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     msgs = messages()
+    in_process(msgs)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -131,7 +131,6 @@ class LiveConnection:
         self.max_frame_bytes = max_frame_bytes
         self.session = LiveSession(exercise)
         self._index = 0
-        self._due = False  # finished repetitions wait to be stored
         self._last_t = -math.inf
         self._lock = threading.Lock()  # the pose model is never closed while it works
 
@@ -176,7 +175,7 @@ class LiveConnection:
         msg = self.parse(text)
         if isinstance(msg, list):
             return msg
-        out = self.on_landmarks(msg) if isinstance(msg, LandmarksMsg) else self.handle(msg)
+        out = self.handle(msg)
         return self._errors(out) if self.write_due() else out
 
     def parse(self, text: str) -> BaseModel | list[dict[str, Any]]:
@@ -205,7 +204,8 @@ class LiveConnection:
         return msg
 
     def handle(self, msg: BaseModel) -> list[dict[str, Any]]:
-        """A control message (start, stop, pain, save); these may write to the store."""
+        """Any validated message: landmarks (:meth:`on_landmarks`), or a control message
+        (start, stop, pain, save), which may write to the store."""
         if isinstance(msg, LandmarksMsg):
             return self.on_landmarks(msg)
         if isinstance(msg, StartMsg):
@@ -337,20 +337,24 @@ class LiveConnection:
         out["type"] = "state"
         out["server_ms"] = round((time.perf_counter() - started) * 1000.0, 2)
         msgs = [out]
-        self._due = len(self.session.reps) > self._stored_reps
         if state.finished and not was_finished and self.session.stopped is None:
             msgs.append(self._summary(self.session.stop("done")))
         return self._errors(msgs)
 
     @property
     def writes_due(self) -> bool:
-        return self._due and self.store is not None and self.session_id is not None
+        """Finished repetitions wait to be stored (landmark frames leave that to
+        :meth:`write_due`)."""
+        return (
+            self.store is not None
+            and self.session_id is not None
+            and len(self.session.reps) > self._stored_reps
+        )
 
     def write_due(self) -> bool:
         """Store the repetitions finished since the last write; whether anything was due."""
         if not self.writes_due:
             return False
-        self._due = False
         self._store(self.session.summary())
         return True
 
