@@ -20,11 +20,13 @@ from backstretch.signal.features import Features
 
 def _several_faults(f: Features, e: Envelope) -> np.ndarray:
     """A faulty but recognisable attempt gets one thing about the arms wrong, not two or
-    more of: hands low, elbows bent, hands apart (the fault limits are in the envelope)."""
+    more of: hands low (or the elbows down by the sides), elbows bent, hands apart (the fault
+    limits are in the envelope)."""
+    low = _lt(f.elevation, e.faulty_low_deg) | _lt(f.upper_arm_low, e.faulty_upper_arm_deg)
     wrong = (
-        _lt(f.elevation, e.faulty_low_deg).astype(int)
+        low.astype(int)
         + _lt(f.straightness, e.faulty_straightness)
-        + _gt(f.hands_gap, e.faulty_hands_gap)
+        + (_gt(f.hands_gap, e.faulty_hands_gap) & ~_lt(f.hands_gap_2d, e.faulty_hands_gap))
     )
     return np.asarray(wrong >= 2)
 

@@ -122,7 +122,8 @@ def frame_flags(
             lean |= _gt(f.trunk_forward, tl.max_forward_deg)
             lean |= _lt(f.trunk_forward, -tl.max_backward_deg)
         if view != "side":  # sideways lean is in the picture from the front
-            lean |= _gt(f.trunk_sideways, tl.max_sideways_deg)
+            across = ~_gt(f.yaw, tl.sideways_max_yaw_deg)  # left-right is across the picture
+            lean |= across & _gt(f.trunk_sideways, tl.max_sideways_deg)
         flags["trunk_leaning"] = lean
     return flags
 

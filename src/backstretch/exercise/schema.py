@@ -85,6 +85,7 @@ class Envelope(Strict):
     max_hands_off_centre: float = Field(gt=0)
     max_hands_crossed: float = Field(gt=0)
     faulty_low_deg: float = Field(gt=0)
+    faulty_upper_arm_deg: float = Field(gt=0)
     faulty_straightness: float = Field(gt=0, le=1)
     faulty_hands_gap: float = Field(gt=0)
     standing_min: float = Field(gt=0)
@@ -177,6 +178,7 @@ class TrunkLeaning(Rule):
     max_forward_deg: float = Field(gt=0)
     max_backward_deg: float = Field(gt=0)
     max_sideways_deg: float = Field(gt=0)
+    sideways_max_yaw_deg: float = Field(gt=0, le=90)
 
 
 class Faults(Strict):

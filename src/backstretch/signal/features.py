@@ -68,6 +68,7 @@ class Features:
     yaw: FloatArray  # body yaw to the camera, deg, 0 = facing it, 90 = side-on
     # -- the stretch envelope (what counts as the position) --------------------------------
     elevation_low: FloatArray  # elevation of the lower arm, deg
+    upper_arm_low: FloatArray  # elevation of the lower upper arm (shoulder to elbow), deg
     elevation_high: FloatArray  # elevation of the higher arm, deg
     arms_forward: FloatArray  # forward share of the less forward arm (1 = straight ahead)
     hands_off_centre: FloatArray  # wrist midpoint sideways from the shoulder midpoint / torso
@@ -167,12 +168,15 @@ def compute_features(
     )
     px_per_unit = torso_2d / torso
 
-    elev, straight, elbow2d, len2d = [], [], [], []
+    elev, upper_elev, straight, elbow2d, len2d = [], [], [], [], []
     for s, e, wr in SIDES:
         upper, fore = norm(pt(s) - pt(e)), norm(pt(e) - pt(wr))
         arm_len = max(_nanmedian(upper + fore, torso), 1e-6)
         drop = pt(wr)[:, 1] - pt(s)[:, 1]
         elev.append(np.degrees(np.arccos(np.clip(drop / arm_len, -1.0, 1.0))))
+        upper_len = max(_nanmedian(upper, torso / 2.0), 1e-6)
+        drop_elbow = (pt(e)[:, 1] - pt(s)[:, 1]) / upper_len
+        upper_elev.append(np.degrees(np.arccos(np.clip(drop_elbow, -1.0, 1.0))))
         with np.errstate(invalid="ignore", divide="ignore"):
             straight.append(norm(pt(s) - pt(wr)) / (upper + fore))
         l2 = (norm(pt(s, p2v) - pt(e, p2v)) + norm(pt(e, p2v) - pt(wr, p2v))) / (
@@ -233,6 +237,7 @@ def compute_features(
         elev_stack = np.stack(elev)
         elevation_low = np.nanmin(elev_stack, axis=0)
         elevation_high = np.nanmax(elev_stack, axis=0)
+        upper_arm_low = np.nanmin(np.stack(upper_elev), axis=0)
         arms_forward = np.nanmin(np.stack(arm_fwd), axis=0)
         knee_angle = np.nanmin(np.stack(knees), axis=0)
     # one arm seen only: its partner cannot be judged, so the pair is unknown
@@ -310,6 +315,7 @@ def compute_features(
         elevation_speed=elevation_speed,
         yaw=yaw,
         elevation_low=elevation_low,
+        upper_arm_low=upper_arm_low,
         elevation_high=elevation_high,
         arms_forward=arms_forward,
         hands_off_centre=hands_off_centre,
