@@ -4,16 +4,18 @@
 
 Prints ratios measured side by side in this one run (targets: analyse --every-frame / bare
 <= 1.05; the default analyse / bare <= 0.5 on a 30 fps recording of the stretch, 720p or
-larger; engine >= 50,000 frames/s). The default keeps about 15 frames a second and poses
-only the ones around a movement (``pose/rate.py``). The video: a 30 fps 1280x720 render of
-the stretch (``benchmarks/data/rate``; all six, with accuracy: ``bench_rate.py``). Each
-timing is the best of ``--repeat`` alternating runs.
+larger; the hand model adds <= 15 % to the default analysis; engine >= 50,000 frames/s).
+The default keeps about 15 frames a second and poses only the ones around a movement
+(``pose/rate.py``). The video: a 30 fps 1280x720 render of the stretch
+(``benchmarks/data/rate``; all six, with accuracy: ``bench_rate.py``). Each timing is the
+best of ``--repeat`` alternating runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -22,12 +24,14 @@ import numpy as np
 
 from backstretch.analysis.engine import analyze_series
 from backstretch.exercise import builtin_exercise
-from backstretch.pipeline import analyze_source, open_source
+from backstretch.pipeline import analyze_source, default_estimator, open_source
 from backstretch.pose.synthetic import Performer, stretch_script
 from backstretch.types import PoseSeries
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_VIDEO = HERE / "data" / "rate" / "rate-clean-fay-45-1.mp4"
+#: A view where the hand checks are made (the body turned about 30 deg): the hands are read.
+HANDS_VIDEO = HERE / "data" / "rate" / "rate-clean-eli-25-8.mp4"
 
 
 def bare_mediapipe(video: Path) -> int:
@@ -46,8 +50,9 @@ def bare_mediapipe(video: Path) -> int:
     return n
 
 
-def ours(video: Path, stride: int | None = 1) -> int:
-    analysis = analyze_source(open_source(video, stride=stride), builtin_exercise())
+def ours(video: Path, stride: int | None = 1, hands: bool = True) -> int:
+    est = partial(default_estimator, hands=hands)
+    analysis = analyze_source(open_source(video, stride=stride, estimator=est), builtin_exercise())
     return analysis.report.video.frames
 
 
@@ -64,7 +69,7 @@ def main() -> None:
     ap.add_argument("--engine-minutes", type=float, default=10.0)
     args = ap.parse_args()
 
-    bare_t, ours_t, auto_t = [], [], []
+    bare_t, ours_t, auto_t, no_hands_t, hv_t, hv_no_t = [], [], [], [], [], []
     for _ in range(args.repeat):
         t, n_bare = timed(bare_mediapipe, args.video)
         bare_t.append(t)
@@ -72,14 +77,25 @@ def main() -> None:
         ours_t.append(t)
         t, n_auto = timed(ours, args.video, None)
         auto_t.append(t)
+        t, _ = timed(ours, args.video, None, False)
+        no_hands_t.append(t)
+        t, _ = timed(ours, HANDS_VIDEO, None)
+        hv_t.append(t)
+        t, _ = timed(ours, HANDS_VIDEO, None, False)
+        hv_no_t.append(t)
     assert n_bare == n_ours, (n_bare, n_ours)
-    b, o, a = min(bare_t), min(ours_t), min(auto_t)
+    b, o, a, nh = min(bare_t), min(ours_t), min(auto_t), min(no_hands_t)
     print(f"video: {args.video.name}, {n_bare} frames")
     print(f"bare MediaPipe loop          : {b:7.2f} s  ({1000 * b / n_bare:5.1f} ms/frame)")
     print(f"analyse --every-frame        : {o:7.2f} s  ({1000 * o / n_ours:5.1f} ms/frame)")
     print(f"analyse (default, {n_auto} frames): {a:7.2f} s")
     print(f"ratio every-frame / bare     : {o / b:7.3f}   (target <= 1.05)")
     print(f"ratio default / bare         : {a / b:7.3f}   (target <= 0.5)")
+    print(f"analyse (default) without the hand model: {nh:7.2f} s")
+    print(f"time the hand checks add     : {a / nh - 1:7.1%}   (target <= 15 %; a 45 deg view)")
+    hv, hv_no = min(hv_t), min(hv_no_t)
+    print(f"{HANDS_VIDEO.name}, default, with / without the hand model: {hv:.2f} s / {hv_no:.2f} s")
+    print(f"time the hand checks add     : {hv / hv_no - 1:7.1%}   (target <= 15 %; hands read)")
 
     reps = max(1, int(args.engine_minutes * 60 / 30))
     perf = Performer(stretch_script(reps, 20.0, rest_s=4.0))

@@ -35,6 +35,10 @@ def rot(axis: np.ndarray, deg: float) -> np.ndarray:
     return np.eye(3) + math.sin(t) * k + (1 - math.cos(t)) * (k @ k)
 
 
+def unit_(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
 def align(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """The smallest rotation taking direction ``u`` to direction ``v``."""
     u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
@@ -48,6 +52,50 @@ def align(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 X, Y, Z = np.eye(3)
 FORWARD = -Y  # the body faces -Y
 LEFT = X
+
+#: Wrist to middle knuckle of the default adult body, m (grip distances are for this hand).
+ADULT_HAND = 0.095
+#: A script's wrist gap from this up (m) holds the hands apart whatever the grip.
+APART = 0.2
+FINGERS = ("finger2", "finger3", "finger4", "finger5")  # index to little (finger1: the thumb)
+
+
+@dataclass(frozen=True)
+class Grip:
+    """How the hands are held once the arms are forward (the seed's step 3 and its faults).
+
+    ``point``: where the fingers point, ``forward`` (along the arms) or ``inward`` (towards the
+    other hand); ``palm``: where the palm faces, ``away`` (forward, away from the body),
+    ``body`` (towards it), ``inward`` (towards the other hand) or ``down``; ``curl``: each
+    finger joint's bend, deg; ``gap``: wrist to wrist, m (for an adult: a child's is scaled);
+    ``stagger``: the right hand's knuckles this far below the left's, m, so linked fingers
+    fall between each other."""
+
+    point: str
+    palm: str
+    curl: float
+    gap: float
+    stagger: float = 0.0
+
+
+#: The faults each grip shows (the seed's step 3: fingers interlaced, palms turned away).
+GRIP_FAULTS: dict[str, tuple[str, ...]] = {
+    "interlaced_palms_away": (),
+    "interlaced_palms_body": ("palms_not_away",),
+    "palms_together": ("fingers_not_linked", "palms_not_away"),
+    "hands_apart": ("fingers_not_linked", "palms_not_away"),
+    "fists": ("fingers_not_linked", "palms_not_away"),
+}
+#: The hand configurations the studio can perform. ``loose``: the hands as the studio held them
+#: before it posed hands (the wrist follows the forearm, fingers as modelled).
+GRIPS: dict[str, Grip | None] = {
+    "loose": None,
+    "interlaced_palms_away": Grip("inward", "away", 55.0, 0.15, 0.009),
+    "interlaced_palms_body": Grip("inward", "body", 55.0, 0.15, 0.009),
+    "palms_together": Grip("forward", "inward", 5.0, 0.04),
+    "hands_apart": Grip("forward", "inward", 15.0, 0.30),
+    "fists": Grip("forward", "inward", 95.0, 0.07),
+}
 
 
 @dataclass
@@ -81,6 +129,8 @@ class AnnyBody:
         self.height = float(rest_v[:, 2].max() - rest_v[:, 2].min())
         assert all(p < j for j, p in enumerate(self.parent) if j), "parents must come first"
         self.seg = {side: self._segments(side) for side in ("L", "R")}
+        self.hand = {side: self._hand_frame(side) for side in ("L", "R")}
+        self.grip: Grip | None = None  # GRIPS[name], set by the clip
 
     def _segments(self, side: str) -> dict[str, Any]:
         def head(name: str) -> np.ndarray:
@@ -94,6 +144,23 @@ class AnnyBody:
             "upper_len": float(np.linalg.norm(upper)),
             "fore_len": float(np.linalg.norm(fore)),
         }
+
+    def _hand_frame(self, side: str) -> dict[str, Any]:
+        """The hand at rest: its length (wrist to the middle knuckle) and its frame, columns
+        (along the fingers, out of the palm, across the palm)."""
+        h = {n: np.asarray(self.heads[self.idx[f"{n}.{side}"]]) for n in
+             ("wrist", "finger2-1", "finger3-1", "finger3-3", "finger5-1")}  # fmt: skip
+        along = h["finger3-1"] - h["wrist"]
+        length = float(np.linalg.norm(along))
+        along = along / length
+        across = h["finger2-1"] - h["finger5-1"]
+        across = across - along * float(across @ along)
+        across /= np.linalg.norm(across)
+        palm = np.cross(along, across)
+        tip = h["finger3-3"] - h["finger3-1"]  # the modelled fingers curl a little: to the palm
+        if float(tip @ palm) < 0:
+            palm = -palm
+        return {"length": length, "frame": np.column_stack([along, palm, np.cross(along, palm)])}
 
     def _colours(self, c: Colours, rest_vertices: np.ndarray) -> np.ndarray:
         w = self.m.vertex_bone_weights.numpy()
@@ -174,8 +241,13 @@ class AnnyBody:
             inner = math.radians(180.0 - p.elbow_flex)
             reach = math.sqrt(a * a + b * b - 2 * a * b * math.cos(inner))
             rest_x = s[0] + sign * 0.03
-            wx = rest_x + (mid_x + sign * (p.hand_gap / 2 + 0.01) - rest_x) * blend
+            gap = p.hand_gap
+            if self.grip is not None and gap < APART:  # the grip sets the wrists' distance
+                gap = self.grip.gap * self.hand[side]["length"] / ADULT_HAND
+            wx = rest_x + (mid_x + sign * (gap / 2 + 0.01) - rest_x) * blend
             dz = -math.cos(math.radians(elev))
+            if self.grip is not None and sign < 0:  # linked fingers fall between each other
+                dz -= self.grip.stagger * blend / reach
             dx = float(np.clip((wx - s[0]) / reach, -1.0, 1.0))
             scale = min(1.0, math.sqrt(0.995 / max(dx * dx + dz * dz, 1e-9)))
             dx, dz = dx * scale, dz * scale
@@ -194,10 +266,47 @@ class AnnyBody:
             own[f"upperarm01.{side}"] = upper
             own[f"lowerarm01.{side}"] = fore
             own[f"wrist.{side}"] = fore
+            if self.grip is not None and blend > 0:
+                self._pose_hand(own, side, sign, self.grip, blend)
         G = self._chain(own)
         if p.body_lean:  # the whole body tips forward (the feet are put back on the floor)
             G = rot(LEFT, p.body_lean) @ G
         return G
+
+    def _pose_hand(
+        self, own: dict[str, np.ndarray], side: str, sign: float, g: Grip, blend: float
+    ) -> None:
+        """Turn the hand to the grip (``blend`` 0-1: how far the arms have come up) and bend
+        the fingers; the forearm's far half takes half the hand's turn, as the radius does."""
+        from scipy.spatial.transform import Rotation, Slerp
+
+        inward = -sign * LEFT
+        along = FORWARD if g.point == "forward" else unit_(inward + 0.25 * FORWARD)
+        palm = {"away": FORWARD, "body": -FORWARD, "inward": inward, "down": -Z}[g.palm]
+        palm = unit_(palm - along * float(palm @ along))
+        want = np.column_stack([along, palm, np.cross(along, palm)])
+        fore = own[f"lowerarm01.{side}"]
+        turn = Rotation.from_matrix(want @ self.hand[side]["frame"].T @ fore.T)
+        path = Slerp([0.0, 1.0], Rotation.concatenate([Rotation.identity(), turn]))
+        hand = path([blend]).as_matrix()[0] @ fore
+        # the forearm's twist: the turn's part about the forearm's own axis (swing-twist)
+        d = fore @ unit_(self.seg[side]["fore"])
+        x, y, z, w = turn.as_quat()
+        twist = np.array([*(d * float(np.array([x, y, z]) @ d)), w])
+        if np.linalg.norm(twist) > 1e-9:
+            half = Rotation.from_quat(twist / np.linalg.norm(twist)).as_rotvec() * 0.5 * blend
+            own[f"lowerarm02.{side}"] = Rotation.from_rotvec(half).as_matrix() @ fore
+        own[f"wrist.{side}"] = hand
+        # a finger bends about the hand's across-the-palm axis, towards the palm
+        axis = hand @ self.hand[side]["frame"][:, 2]
+        for finger in FINGERS:
+            bent = hand
+            for k in (1, 2, 3):
+                bent = rot(axis, g.curl * blend) @ bent
+                own[f"{finger}-{k}.{side}"] = bent
+        if "metacarpal1" in own or f"metacarpal1.{side}" in self.idx:
+            for m in range(1, 5):
+                own[f"metacarpal{m}.{side}"] = hand
 
     def _chain(self, own: dict[str, np.ndarray]) -> np.ndarray:
         G = np.tile(np.eye(3), (len(self.names), 1, 1))

@@ -241,9 +241,42 @@ def rate_catalogue() -> dict[str, dict[str, Any]]:
     return out
 
 
+#: The hands set (issue 11): every grip of ``studio.body.GRIPS`` but ``loose``, in four views,
+#: on two bodies a split; short clips (one 6 s hold) at 960x720, where a hand is 60-110
+#: pixels long, as a phone or webcam films it from 2-3 m.
+HAND_GRIPS = ("interlaced_palms_away", "interlaced_palms_body", "palms_together", "hands_apart",
+              "fists")  # fmt: skip
+HAND_YAWS = (0, 25, 45, 70)
+HAND_BODIES = {"tune": ("ana", "ben"), "test": ("eli", "fay")}
+
+
+def hands_catalogue() -> dict[str, dict[str, Any]]:
+    rng = np.random.default_rng(20261203)
+    out: dict[str, dict[str, Any]] = {}
+    k = 0
+    for split, bodies in HAND_BODIES.items():
+        for grip in HAND_GRIPS:
+            for body in bodies:
+                for yaw in HAND_YAWS:
+                    k += 1
+                    family, style = _style(rng, split)
+                    cam = {"yaw": float(yaw), "distance": _u(rng, 2.2, 3.0),
+                           "height": _u(rng, 1.0, 1.5), "aim": _u(rng, 0.9, 1.1), "fps": 10.0,
+                           "width": 960, "height_px": 720,
+                           "codec": str(rng.choice(["h264", "h264", "mp4v", "vp9"]))}  # fmt: skip
+                    script = {"reps": 1, "hold_s": 6.0, "lead_s": 1.5, "rest_s": 1.0,
+                              "style": {**style, "grip": grip}, "family": family}  # fmt: skip
+                    name = f"hands-{split}-{grip}-{body}-{yaw}"
+                    out[name] = {"name": name, "split": split, "body": BODIES[body],
+                                 "colours": _colours(rng), "scene": _scene(rng, k), "camera": cam,
+                                 "script": script}  # fmt: skip
+    return out
+
+
 def write_scenarios(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = _write(out / "rate", {name: _toml(d) for name, d in rate_catalogue().items()})
+    paths += _write(out / "hands", {name: _toml(d) for name, d in hands_catalogue().items()})
     files = {name: _toml(d) for name, d in catalogue().items()}
     files["sample"] = _toml(SAMPLE)
     return paths + _write(out, files)

@@ -18,7 +18,7 @@ from backstretch.pose.synthetic import (
     non_stretch_script,
     stretch_script,
 )
-from studio.body import AnnyBody, Colours
+from studio.body import GRIPS, AnnyBody, Colours
 from studio.render import Mp4Writer, Renderer
 from studio.scenario import Scenario
 from studio.truth import ClipTruth, RepTruth
@@ -64,6 +64,7 @@ def truth_body(body: AnnyBody) -> Body:
 def render_clip(sc: Scenario, out: Path, anny_body: AnnyBody | None = None) -> ClipTruth:
     body = anny_body or AnnyBody(sc.body.model_dump(), Colours(**sc.colours.model_dump()))
     script = build_script(sc, body)
+    body.grip = GRIPS[sc.script.style.grip] if sc.script.kind == "stretch" else None
     cam = sc.camera
     renderer = Renderer(cam.width, cam.height_px, yaw_deg=cam.yaw, distance=cam.distance,
                         cam_height=cam.height, vfov_deg=cam.vfov, aim=cam.aim,

@@ -66,6 +66,10 @@ class StyleSpec(_S):
     tempo: float = Field(1.0, ge=0.5, le=2.0)
     sway: float = Field(0.0, ge=0, le=4)
     breathing: float = Field(1.0, ge=0, le=2)
+    grip: Literal["loose", "interlaced_palms_away", "interlaced_palms_body", "palms_together",
+                  "hands_apart", "fists"] = Field(
+        "loose", description="how the hands are held in the stretch (studio.body.GRIPS)"
+    )  # fmt: skip
 
 
 class ScriptSpec(_S):

@@ -41,7 +41,7 @@ def test_a_far_away_person_is_found_where_the_whole_frame_finds_nobody(person):
     scale = height / person.shape[0]
     room = far_away(person, height, (x0, y0))
     whole = MediaPipePoseEstimator()
-    zoom = default_estimator()
+    zoom = default_estimator(hands=False)
     found_whole = found_zoom = 0
     for i in range(30):  # 3 s at 10 fps: the whole frame has the first second to itself
         t = i / 10
@@ -65,7 +65,7 @@ def test_a_far_away_person_is_found_where_the_whole_frame_finds_nobody(person):
 
 def test_nobody_is_still_nobody_and_the_search_is_rate_limited():
     empty = np.full((720, 1280, 3), 118, np.uint8)
-    zoom = default_estimator()
+    zoom = default_estimator(hands=False)
     frames = [zoom.process(empty, i / 30, i) for i in range(90)]  # 3 s at 30 fps
     assert not any(f.detected for f in frames)
     assert zoom.searches == 2  # after the first second, then once a second, not once a frame
@@ -73,7 +73,7 @@ def test_nobody_is_still_nobody_and_the_search_is_rate_limited():
 
 
 def test_a_person_who_fills_the_frame_costs_no_search(person):
-    zoom = default_estimator()
+    zoom = default_estimator(hands=False)
     assert all(zoom.process(person, i / 10, i).detected for i in range(5))
     assert zoom.searches == 0 and zoom.crop is None
     zoom.close()
@@ -102,7 +102,7 @@ def test_silencing_the_pose_models_from_two_threads_restores_stderr(person):
     before = os.fstat(2)
 
     def work() -> None:
-        est = default_estimator()
+        est = default_estimator(hands=False)
         for i in range(3):
             est.process(person, i / 10, i)
         est.close()

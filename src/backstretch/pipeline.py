@@ -49,16 +49,19 @@ def auto_stride(fps: float) -> int:
     return max(1, int((fps + 0.5) // ANALYSIS_FPS))
 
 
-def default_estimator() -> PoseEstimator:
-    """MediaPipe BlazePose, looking closer where the whole frame shows nobody (far away)."""
+def default_estimator(hands: bool = True) -> PoseEstimator:
+    """MediaPipe BlazePose, looking closer where the whole frame shows nobody (far away), and
+    (``hands``) MediaPipe Hands on the hands while the arms are up."""
     from functools import partial
 
-    from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
+    from backstretch.pose.hands import WithHands
+    from backstretch.pose.mediapipe_pose import MediaPipeHandReader, MediaPipePoseEstimator
     from backstretch.pose.zoom import ZoomingEstimator
 
-    return ZoomingEstimator(
+    pose = ZoomingEstimator(
         MediaPipePoseEstimator, partial(MediaPipePoseEstimator, static_image_mode=True)
     )
+    return WithHands(pose, MediaPipeHandReader) if hands else pose
 
 
 def open_source(

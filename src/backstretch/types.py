@@ -105,6 +105,7 @@ class PoseFrame:
     image: FloatArray | None = None
     visibility: FloatArray | None = None
     world: FloatArray | None = None
+    hands: HandReading | None = None  # what the hand model saw, in the frames it looked at
 
     def __post_init__(self) -> None:
         _check_shape("image", self.image, (N_LANDMARKS, 3))
@@ -141,7 +142,45 @@ class PoseFrame:
         if self.world is not None:
             world = self.world[idx].copy()
             world[:, 0] = -world[:, 0]
-        return PoseFrame(self.index, self.t, image, self.visibility[idx].copy(), world)
+        hands = None
+        if self.hands is not None:  # the left hand is seen as the right, x flipped
+            flip = np.array([-1.0, 1.0, 1.0])
+            h = self.hands
+            hands = HandReading(h.t, h.palm[::-1] * flip, h.along[::-1] * flip, h.score[::-1],
+                                h.hand_px)  # fmt: skip
+        return PoseFrame(self.index, self.t, image, self.visibility[idx].copy(), world, hands)
+
+
+@dataclass(frozen=True)
+class HandReading:
+    """What the hand model saw of one person's hands in one frame.
+
+    Rows are the person's left hand, then the right (told apart by the pose's wrists). Vectors
+    are unit, in the camera's axes as the pose's world landmarks are (x right, y down, z away
+    from the camera); NaN where that hand was not found. ``palm``: out of the palm;
+    ``along``: wrist to the middle finger's knuckle; ``score``: the model's confidence (0: not
+    found); ``hand_px``: the hands' length in the picture (pose wrist to index), pixels."""
+
+    t: float
+    palm: FloatArray  # (2, 3)
+    along: FloatArray  # (2, 3)
+    score: FloatArray  # (2,)
+    hand_px: float
+
+    def to_json(self) -> dict[str, Any]:
+        def r(a: FloatArray) -> list[Any]:
+            return [None if not np.isfinite(x) else round(float(x), 4) for x in np.ravel(a)]
+
+        return {"t": round(self.t, 4), "palm": r(self.palm), "along": r(self.along),
+                "score": r(self.score), "hand_px": round(self.hand_px, 1)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> HandReading:
+        def a(v: list[Any], shape: tuple[int, ...]) -> FloatArray:
+            return np.array([np.nan if x is None else x for x in v], np.float64).reshape(shape)
+
+        return cls(float(d["t"]), a(d["palm"], (2, 3)), a(d["along"], (2, 3)),
+                   a(d["score"], (2,)), float(d["hand_px"]))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +212,7 @@ class PoseSeries:
     world: FloatArray
     has_world: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    hands: list[HandReading] = field(default_factory=list)  # the hand model's readings, in time
 
     def __post_init__(self) -> None:
         n = self.t.shape[0]
@@ -205,7 +245,8 @@ class PoseSeries:
                 world[i] = f.world
             else:
                 has_world = False
-        return cls(t, image, vis, world, has_world=has_world)
+        hands = [f.hands for f in frames if f.hands is not None]
+        return cls(t, image, vis, world, has_world=has_world, hands=hands)
 
 
 class PoseWindow:

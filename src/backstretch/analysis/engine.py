@@ -36,6 +36,7 @@ from backstretch.analysis.scoring import summarize
 from backstretch.errors import NoPersonError, VideoError
 from backstretch.exercise.schema import Exercise
 from backstretch.signal.features import Features, compute_features
+from backstretch.signal.hands import attach_hands
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
 
 NO_REST = (
@@ -232,6 +233,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
         order=ex.filters.offline_order,
         interp_max_gap_s=ex.filters.interp_max_gap_s,
     )
+    attach_hands(f, series.hands)
     t = f.t
     step = float(np.median(np.diff(t))) if n > 1 else 1.0 / info.fps
     dt = np.diff(t, append=t[-1] + step)
@@ -262,7 +264,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
         active.discard("no_rounding")
         skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
     flags = frame_flags(f, ex, view, tl.rounding, active)
-    seen = frame_seen(f, tl.rounding, active)
+    seen = frame_seen(f, tl.rounding, active, ex)
     vis = np.where(series.detected[:, None], series.visibility[:, KEY_POINTS], 0.0).mean(axis=1)
     ctx = _Context(f, ex, dt, flags, seen, active, vis, tl)
     judged = [_judge(k, idx, ctx) for k, idx in enumerate(refined, start=1)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from backstretch.analysis.model import Fault, SkippedCheck
-from backstretch.exercise.schema import Exercise, View
+from backstretch.exercise.schema import Exercise, HandRule, View
 from backstretch.signal.features import FORWARD_MIN_YAW, Features
 
 FRAME_RULES = (
@@ -22,7 +22,11 @@ FRAME_RULES = (
     "stance_too_narrow",
     "stance_too_wide",
     "trunk_leaning",
+    "fingers_not_linked",
+    "palms_not_away",
 )
+#: The checks made from the hand model's readings (not from the body's landmarks).
+HAND_RULES = ("fingers_not_linked", "palms_not_away")
 EVENT_RULES = ("hold_too_short", "release_too_fast", "jerky_movement")
 
 NEEDS = {
@@ -36,6 +40,8 @@ NEEDS = {
     "trunk_leaning": ("trunk_forward", "shoulders and hips"),
     "release_too_fast": ("elevation_speed", "shoulders and wrists"),
     "jerky_movement": ("shake", "wrists"),
+    "fingers_not_linked": ("fingers_across", "fingers (read by the hand model)"),
+    "palms_not_away": ("palm_away", "palms (read by the hand model)"),
 }
 
 _WHY_NOT = {
@@ -81,12 +87,29 @@ def _gt(x: np.ndarray, limit: float) -> np.ndarray:
     return np.greater(x, limit)
 
 
-def frame_seen(f: Features, rounding: np.ndarray, active: set[str]) -> dict[str, np.ndarray]:
+def _hand_rule(ex: Exercise, code: str) -> HandRule:
+    rule = ex.faults.rule(code)
+    assert isinstance(rule, HandRule), code
+    return rule
+
+
+def _hands_judged(f: Features, rule: HandRule) -> np.ndarray:
+    """Frames where a hand check can be made: the hands read, big enough in the picture, and
+    the body turned little enough that one hand does not hide the other."""
+    big = ~_lt(f.hand_px, rule.min_hand_px) & np.isfinite(f.hand_px)
+    return big & ~_gt(f.yaw, rule.max_yaw_deg)
+
+
+def frame_seen(
+    f: Features, rounding: np.ndarray, active: set[str], ex: Exercise
+) -> dict[str, np.ndarray]:
     """Per-frame True where a frame rule's measure has a value (the check can be made)."""
     out = {}
     for code in active & set(FRAME_RULES):
         x = rounding if code == "no_rounding" else np.asarray(getattr(f, NEEDS[code][0]))
         out[code] = np.isfinite(x)
+        if code in HAND_RULES:
+            out[code] &= _hands_judged(f, _hand_rule(ex, code))
     return out
 
 
@@ -125,7 +148,38 @@ def frame_flags(
             across = ~_gt(f.yaw, tl.sideways_max_yaw_deg)  # left-right is across the picture
             lean |= across & _gt(f.trunk_sideways, tl.max_sideways_deg)
         flags["trunk_leaning"] = lean
+    if "fingers_not_linked" in active:
+        fl = r.fingers_not_linked
+        flags["fingers_not_linked"] = _lt(f.fingers_across, fl.min_across) & _hands_judged(f, fl)
+    if "palms_not_away" in active:
+        pa = r.palms_not_away
+        flags["palms_not_away"] = _lt(f.palm_away, pa.min_away) & _hands_judged(f, pa)
     return flags
+
+
+def _why_no_hands(f: Features, rule: HandRule) -> str | None:
+    """Why a recording's hands cannot be judged at all (None: they can be, somewhere)."""
+    yaw = f.yaw[np.isfinite(f.yaw)]
+    if yaw.size and float(np.median(yaw)) > rule.max_yaw_deg:
+        return (
+            f"the body is turned {float(np.median(yaw)):.0f} deg from the camera: beyond "
+            f"{rule.max_yaw_deg:.0f} deg one hand hides the other; film from the front or a "
+            "little to one side"
+        )
+    px = f.hand_px[np.isfinite(f.hand_px)]
+    if px.size == 0:
+        return (
+            "the hands were not read: the hand model reads them in a recorded video's "
+            "pictures (landmarks alone, and the live coach, carry only the body's points)"
+        )
+    if float(np.median(px)) < rule.min_hand_px:
+        return (
+            f"the hands are only {int(np.median(px))} pixels long in the picture; at "
+            f"least {rule.min_hand_px:.0f} are needed. Film closer or at a higher resolution."
+        )
+    if not np.isfinite(f.palm_away).any():
+        return "the hand model found no hand in the pictures (hands hidden or blurred)"
+    return None
 
 
 def active_checks(
@@ -138,10 +192,16 @@ def active_checks(
     for code in (*FRAME_RULES, *EVENT_RULES[1:]):
         rule = ex.faults.rule(code)
         if view not in rule.views:
-            skipped.append(
-                SkippedCheck(check=code, reason=f"{_WHY_NOT[view]}; a camera at about 45 deg can")
-            )
+            why = (f"{_WHY_NOT[view]}; a camera at about 45 deg can" if code not in HAND_RULES
+                   else "seen from the side, one hand hides the other; film from the front or "
+                   "a little to one side")  # fmt: skip
+            skipped.append(SkippedCheck(check=code, reason=why))
             continue
+        if code in HAND_RULES:
+            reason = _why_no_hands(f, _hand_rule(ex, code))
+            if reason is not None:
+                skipped.append(SkippedCheck(check=code, reason=reason))
+                continue
         if code == "jerky_movement" and f.fps < ex.faults.jerky_movement.min_fps:
             reason = f"the frame rate ({f.fps:.0f} fps) is too low to see quick jerks"
             skipped.append(SkippedCheck(check=code, reason=reason))

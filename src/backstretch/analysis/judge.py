@@ -127,7 +127,8 @@ class FormJudge:
         raw = {c for c in raw if self.covered(c)}
         lasting = self._debounce(t, raw)
         settling = t - self.enter_t < fr.settle_s
-        bad = bool(lasting) or (settling and bool(raw)) or moving
+        pausing = {c for c in raw if fr.rule(c).pauses_hold}
+        bad = any(fr.rule(c).pauses_hold for c in lasting) or (settling and bool(pausing)) or moving
         if not self.reached and not bad:
             # the stretch position is reached once the body has stayed settled in it (rounded,
             # where the view can see the rounding) for ``settled_for_s``; from then on the

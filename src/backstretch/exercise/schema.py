@@ -22,6 +22,8 @@ FAULT_CODES: tuple[str, ...] = (
     "stance_too_narrow",
     "stance_too_wide",
     "trunk_leaning",
+    "fingers_not_linked",
+    "palms_not_away",
 )
 
 
@@ -124,6 +126,8 @@ class Rule(Strict):
     #: The share of the time in position a frame fault must cover for the repetition to be
     #: given it (0: any lasting span counts). Its flag still pauses the hold timer.
     min_share: float = Field(default=0.0, ge=0, le=1)
+    #: Whether the rule's flag pauses the hold timer (a whole-repetition judgement does not).
+    pauses_hold: bool = True
 
 
 class HoldTooShort(Rule):
@@ -181,6 +185,21 @@ class TrunkLeaning(Rule):
     sideways_max_yaw_deg: float = Field(gt=0, le=90)
 
 
+class HandRule(Rule):
+    """A check of the hands, made from the hand model's readings (issue 11)."""
+
+    min_hand_px: float = Field(gt=0)  # the hands at least this long in the picture (pixels)
+    max_yaw_deg: float = Field(gt=0, le=90)  # judged in frames with the body turned less
+
+
+class FingersNotLinked(HandRule):
+    min_across: float = Field(ge=-1, le=1)
+
+
+class PalmsNotAway(HandRule):
+    min_away: float = Field(ge=-1, le=1)
+
+
 class Faults(Strict):
     min_duration_s: float = Field(ge=0)
     merge_gap_s: float = Field(ge=0)
@@ -197,6 +216,8 @@ class Faults(Strict):
     stance_too_narrow: StanceTooNarrow
     stance_too_wide: StanceTooWide
     trunk_leaning: TrunkLeaning
+    fingers_not_linked: FingersNotLinked
+    palms_not_away: PalmsNotAway
 
     def rule(self, code: str) -> Rule:
         if code not in FAULT_CODES:

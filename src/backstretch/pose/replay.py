@@ -23,7 +23,14 @@ from typing import IO, Any, cast
 import numpy as np
 
 from backstretch.errors import LandmarkFileError
-from backstretch.types import N_LANDMARKS, Landmark, PoseFrame, UInt8Array, VideoInfo
+from backstretch.types import (
+    N_LANDMARKS,
+    HandReading,
+    Landmark,
+    PoseFrame,
+    UInt8Array,
+    VideoInfo,
+)
 
 FORMAT = "backstretch.landmarks"
 VERSION = 1
@@ -48,6 +55,8 @@ def _frame_to_json(f: PoseFrame) -> dict[str, Any]:
         row["image"] = pts.tolist()
     if f.world is not None:
         row["world"] = np.asarray(f.world).round(5).tolist()
+    if f.hands is not None:
+        row["hands"] = f.hands.to_json()
     return row
 
 
@@ -103,7 +112,8 @@ def _frame_from_json(row: dict[str, Any], where: str) -> PoseFrame:
             world = np.asarray(row["world"], dtype=np.float32)
             if world.shape != (N_LANDMARKS, 3):
                 raise ValueError(f"world must be 33 x [x, y, z], got {world.shape}")
-        return PoseFrame(index, t, image, visibility, world)
+        hands = HandReading.from_json(row["hands"]) if row.get("hands") is not None else None
+        return PoseFrame(index, t, image, visibility, world, hands)
     except (KeyError, TypeError, ValueError) as e:
         raise LandmarkFileError(f"{where}: bad frame: {e}") from None
 

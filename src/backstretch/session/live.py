@@ -364,7 +364,7 @@ class LiveSession:
             rounding = rounding_of(f, self._rest, self.ex)
             flags = frame_flags(f, self.ex, view, rounding, active)
             raw = {c for c, arr in flags.items() if arr[-1]}
-            seen = {c for c, arr in frame_seen(f, rounding, active).items() if arr[-1]}
+            seen = {c for c, arr in frame_seen(f, rounding, active, self.ex).items() if arr[-1]}
             reach = f.reach[-1]
             if np.isfinite(reach):
                 log.reach = max(log.reach, float(reach))
@@ -377,8 +377,9 @@ class LiveSession:
         )
         state.holding = holding
         state.faults = lasting
-        if lasting:
-            state.paused_reason = self.ex.faults.rule(lasting[0]).message
+        pausing = [c for c in lasting if self.ex.faults.rule(c).pauses_hold]
+        if pausing and not holding:
+            state.paused_reason = self.ex.faults.rule(pausing[0]).message
         elif not holding:
             state.paused_reason = (
                 self.ex.live.say.settling if f is not None else self.ex.live.say.no_person

@@ -84,6 +84,12 @@ class Features:
     head_height: FloatArray  # ears above the shoulder midpoint / torso (drops as the head bows)
     shoulder_width: FloatArray  # shoulder to shoulder / torso (narrows as the blades protract)
     settle_speed: FloatArray  # how fast the shoulders and head still move (torso lengths/s)
+    forward: FloatArray  # (T, 3) the body's forward axis, camera axes (y down), unit
+    left: FloatArray  # (T, 3) the body's own left, horizontal, unit
+    # -- the hands, from the hand model's readings (signal/hands.py; NaN until attached) -----
+    palm_away: FloatArray  # palms out of the body's front: +1 away, -1 towards the body
+    fingers_across: FloatArray  # fingers pointing towards the other hand: +1 across, 0 forward
+    hand_px: FloatArray  # the hands' length in the picture, pixels
     torso_length: float
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -330,6 +336,11 @@ def compute_features(
         head_height=head_height,
         shoulder_width=shoulder_width,
         settle_speed=settle_speed,
+        forward=forward,
+        left=left,
+        palm_away=np.full(len(t), np.nan),
+        fingers_across=np.full(len(t), np.nan),
+        hand_px=np.full(len(t), np.nan),
         torso_length=torso,
         extra={"fps": fs, "px_per_unit": px_per_unit},
     )

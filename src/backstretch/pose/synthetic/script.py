@@ -223,6 +223,7 @@ class Style:
     tempo: float = 1.0
     sway: float = 0.0
     breathing: float = 1.0
+    grip: str = "loose"  # how the hands are held (the studio renders it; see studio.body.GRIPS)
 
     def rounded(self) -> dict[str, float]:
         """The pose numbers of the rounded back in this style."""
