@@ -150,3 +150,35 @@ def test_hands_too_small_in_the_picture_are_skipped_with_the_reason(ex, tmp_path
     for code in CODES:
         assert "pixels long" in why[code], why.get(code)
     assert not {f.code for f in r.reps[0].faults} & set(CODES)
+
+
+def _live(path: Path, ex):
+    from backstretch.session import LiveSession
+
+    src = open_source(path)
+    session = LiveSession(ex, src.info.width, src.info.height)
+    cues = set()
+    for frame in src.frames:
+        if session.started_t is None:
+            session.start(frame.t)
+        state = session.push(frame)
+        if state.cue is not None:
+            cues.add(state.cue.text)
+    return session.stop(), cues
+
+
+def test_the_live_coach_judges_the_hands_it_is_sent_and_says_so(ex):
+    """Frames that carry hand readings (the server's own pose model, or a recording of it):
+    the live coach gives the grip's faults as the offline analysis does, and says them."""
+    fists, cues = _live(clip("fists", "eli", 0), ex)
+    assert {f.code for r in fists.reps for f in r.faults} >= set(CODES)
+    assert ex.faults.rule("fingers_not_linked").message in cues or (
+        ex.faults.rule("palms_not_away").message in cues
+    )
+    right, cues = _live(clip("interlaced_palms_away", "fay", 0), ex)
+    assert right.summary.rep_count == 1
+    assert not {f.code for r in right.reps for f in r.faults} & set(CODES)
+    assert not {c.check for c in right.checks_skipped} & set(CODES)
+    side, _ = _live(clip("fists", "fay", 70), ex)
+    why = {c.check: c.reason for c in side.checks_skipped}
+    assert all("one hand hides the other" in why[c] for c in CODES), why

@@ -11,6 +11,7 @@ Conventions, stated once:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, TypeAlias
@@ -261,6 +262,7 @@ class PoseWindow:
         self.span_s = span_s
         self._alloc(capacity)
         self._start = self._end = 0
+        self._hands: deque[HandReading] = deque()  # the hand readings in the window
 
     def _alloc(self, n: int) -> None:
         self.t = np.zeros(n, dtype=np.float64)
@@ -292,8 +294,13 @@ class PoseWindow:
         self._end += 1
         # the first row at most span_s old (this frame's own row always is)
         self._start += int(np.argmax(frame.t - self.t[self._start : self._end] <= self.span_s))
+        if frame.hands is not None:
+            self._hands.append(frame.hands)
+        while self._hands and frame.t - self._hands[0].t > self.span_s:
+            self._hands.popleft()
 
     def series(self) -> PoseSeries:
         rows = slice(self._start, self._end)
         return PoseSeries(self.t[rows], self.image[rows], self.vis[rows], self.world[rows],
-                          has_world=not self.no_world[rows].any())  # fmt: skip
+                          has_world=not self.no_world[rows].any(),
+                          hands=list(self._hands))  # fmt: skip

@@ -169,8 +169,8 @@ def _why_no_hands(f: Features, rule: HandRule) -> str | None:
     px = f.hand_px[np.isfinite(f.hand_px)]
     if px.size == 0:
         return (
-            "the hands were not read: the hand model reads them in a recorded video's "
-            "pictures (landmarks alone, and the live coach, carry only the body's points)"
+            "the hands were not read: the hand model reads them in the pictures (landmarks "
+            "alone, from a recording or from pose found in the browser, carry only the body)"
         )
     if float(np.median(px)) < rule.min_hand_px:
         return (

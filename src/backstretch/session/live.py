@@ -22,6 +22,7 @@ from backstretch.analysis.engine import KEY_POINTS, NO_REST
 from backstretch.analysis.envelope import in_envelope
 from backstretch.analysis.faults import (
     FRAME_RULES,
+    HAND_RULES,
     active_checks,
     camera_view,
     frame_flags,
@@ -43,6 +44,7 @@ from backstretch.session.cues import Cue, CueScheduler
 from backstretch.session.framing import framing_problems
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.filters import OneEuroFilter
+from backstretch.signal.hands import attach_hands
 from backstretch.types import PoseFrame, PoseWindow
 
 LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
@@ -148,6 +150,8 @@ class LiveSession:
         self._rest = RestBaseline()
         self._cues = CueScheduler(exercise.live.cue_min_display_s, exercise.live.cue_debounce_s)
         self._skipped: dict[str, SkippedCheck] = {}
+        self._hand_why: dict[str, SkippedCheck] = {}  # why a hand check is not made, latest
+        self._hand_judged: set[str] = set()  # hand checks made in some repetition
         self.machine = PhaseMachine(exercise.detection)
         self.reps: list[Rep] = []
         self._log = _RepLog()
@@ -202,8 +206,13 @@ class LiveSession:
             pain=self.pain,
             safety=ex.safety if self.stopped == "pain" or self.pain is not None else None,
             hold_target_s=ex.targets.hold_s,
-            checks_skipped=list(self._skipped.values()),
+            checks_skipped=[*self._skipped.values(), *self._hands_never_judged()],
         )
+
+    def _hands_never_judged(self) -> list[SkippedCheck]:
+        """The hand checks no repetition could make, with the last reason seen while the arms
+        were up (the hands are read only then: their absence at rest says nothing)."""
+        return [sk for code, sk in self._hand_why.items() if code not in self._hand_judged]
 
     # -- frames ----------------------------------------------------------------------------
     def push(self, frame: PoseFrame, brightness: float | None = None) -> LiveState:
@@ -268,8 +277,14 @@ class LiveSession:
                 state.checks_unavailable = [
                     f"{s.check.replace('_', ' ')}: {s.reason}" for s in skipped
                 ]
+                arms_up = self.machine.current is not None
                 for sk in skipped:
-                    self._skipped.setdefault(sk.check, sk)
+                    if sk.check not in HAND_RULES:
+                        self._skipped.setdefault(sk.check, sk)
+                    elif arms_up or sk.check not in self._hand_why:
+                        self._hand_why[sk.check] = sk
+                if arms_up:
+                    self._hand_judged |= active & set(HAND_RULES)
         if self.started_t is None or self.finished:
             if self.finished:
                 state.phase, state.step, state.finished = "finished", "Done", True
@@ -441,6 +456,7 @@ class LiveSession:
             interp_max_gap_s=self.ex.filters.interp_max_gap_s,
             causal=True,
         )
+        attach_hands(f, series.hands)
         f.extra["key_visibility"] = float(np.mean(series.visibility[-1, KEY_POINTS]))
         win = self.ex.live.release_speed_window_s
         # the fastest lowering since the last judged frame: a quick release between two
