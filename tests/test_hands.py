@@ -182,3 +182,19 @@ def test_the_live_coach_judges_the_hands_it_is_sent_and_says_so(ex):
     side, _ = _live(clip("fists", "fay", 70), ex)
     why = {c.check: c.reason for c in side.checks_skipped}
     assert all("one hand hides the other" in why[c] for c in CODES), why
+
+
+def test_the_html_report_shows_the_hand_faults_and_plots_the_hands(ex):
+    from backstretch.report.html import render_html
+    from backstretch.report.plots import measures_png
+
+    fists = analyze_source(open_source(clip("fists", "eli", 0)), ex)
+    page = render_html(fists, ex)
+    for code in CODES:
+        assert code in page and ex.faults.rule(code).message in page
+    # two more panels (palms, fingers) than for the same body's landmarks without hand readings
+    plain = analyze_source(open_source(clip("fists", "eli", 0)), ex)
+    plain.features.palm_away[:] = np.nan
+    tall = cv2.imdecode(np.frombuffer(measures_png(fists, ex), np.uint8), cv2.IMREAD_COLOR)
+    short = cv2.imdecode(np.frombuffer(measures_png(plain, ex), np.uint8), cv2.IMREAD_COLOR)
+    assert tall.shape[0] > short.shape[0] * 1.2

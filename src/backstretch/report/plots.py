@@ -25,16 +25,22 @@ def _shade(ax: plt.Axes, t: np.ndarray, phase: np.ndarray, ok: np.ndarray) -> No
 
 
 def measures_png(a: Analysis, ex: Exercise) -> bytes:
-    """One PNG with stacked panels: arm height, rounding, elbows, hands and trunk."""
+    """One PNG with stacked panels: arm height, rounding, elbows, hands and trunk, and where
+    the hands were read, the palms and the fingers."""
     f, tl = a.features, a.timeline
     fr = ex.faults
     panels = [
         ("Arm elevation (deg)", f.elevation, [fr.arms_too_low.min_deg, fr.arms_too_high.max_deg]),
         ("Upper-back rounding (score)", tl.rounding, [fr.no_rounding.min_score]),
         ("Arm straightness", f.straightness, [fr.elbows_bent.straightness_min]),
-        ("Hands apart (torso lengths)", f.hands_gap, [fr.hands_apart.max_gap]),
+        ("Hands apart (torso lengths)", f.hands_gap_2d, [fr.hands_apart.max_gap]),
         ("Trunk lean forward (deg)", f.trunk_forward, [fr.trunk_leaning.max_forward_deg]),
     ]
+    if np.isfinite(f.palm_away).any():  # the hand model read the hands
+        panels += [
+            ("Palms turned away (+1)", f.palm_away, [fr.palms_not_away.min_away]),
+            ("Fingers across, linked (+1)", f.fingers_across, [fr.fingers_not_linked.min_across]),
+        ]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.9 * len(panels)), sharex=True)
     for ax, (title, y, limits) in zip(axes, panels, strict=True):
         _shade(ax, tl.t, tl.phase, tl.form_ok)
