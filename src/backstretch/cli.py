@@ -138,7 +138,8 @@ def summary_table(r: Report) -> Table:
     s = r.summary
     yaw = f" ({r.camera_yaw_deg:.0f} deg)" if r.camera_yaw_deg is not None else ""
     table.caption = (
-        f"score {s.score}/100 | {s.rep_count} reps, {s.completed_count} completed, "
+        f"score {s.score}/100 | {s.rep_count} repetition{'' if s.rep_count == 1 else 's'}, "
+        f"{s.completed_count} completed, "
         f"{s.total_hold_s:.1f} s held | camera view: {r.camera_view}{yaw}\n{s.note}"
     )
     return table
