@@ -31,17 +31,10 @@ sys.path.insert(0, str(ROOT))
 from backstretch.errors import BackstretchError  # noqa: E402
 from backstretch.exercise import builtin_exercise  # noqa: E402
 from backstretch.pipeline import analyze_source, open_source  # noqa: E402
+from studio.body import GRIP_FAULTS  # noqa: E402
 from studio.truth import ClipTruth  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "hands"
-#: What each grip breaks (as studio.body.GRIP_FAULTS, which needs the studio's environment).
-GRIP_FAULTS = {
-    "interlaced_palms_away": (),
-    "interlaced_palms_body": ("palms_not_away",),
-    "palms_together": ("fingers_not_linked", "palms_not_away"),
-    "hands_apart": ("fingers_not_linked", "palms_not_away"),
-    "fists": ("fingers_not_linked", "palms_not_away"),
-}
 CHECKS = {"fingers_not_linked": "fingers_across", "palms_not_away": "palm_away"}
 
 

@@ -304,9 +304,8 @@ class AnnyBody:
             for k in (1, 2, 3):
                 bent = rot(axis, g.curl * blend) @ bent
                 own[f"{finger}-{k}.{side}"] = bent
-        if "metacarpal1" in own or f"metacarpal1.{side}" in self.idx:
-            for m in range(1, 5):
-                own[f"metacarpal{m}.{side}"] = hand
+        for m in range(1, 5):  # the palm's bones turn with the hand
+            own[f"metacarpal{m}.{side}"] = hand
 
     def _chain(self, own: dict[str, np.ndarray]) -> np.ndarray:
         G = np.tile(np.eye(3), (len(self.names), 1, 1))

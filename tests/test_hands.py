@@ -10,23 +10,17 @@ import cv2
 import numpy as np
 import pytest
 
+from backstretch.analysis.faults import HAND_RULES
 from backstretch.pipeline import analyze_source, open_source
 from backstretch.pose.replay import open_recording
 from backstretch.pose.synthetic import Camera, Performer, stretch_script
 from backstretch.pose.video import VideoReader
 from backstretch.types import PoseFrame
+from studio.body import GRIP_FAULTS
 from tests.builders import run
 
 HANDS = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "hands"
-#: What each grip breaks (as studio.body.GRIP_FAULTS).
-GRIP_FAULTS = {
-    "interlaced_palms_away": set(),
-    "interlaced_palms_body": {"palms_not_away"},
-    "palms_together": {"fingers_not_linked", "palms_not_away"},
-    "hands_apart": {"fingers_not_linked", "palms_not_away"},
-    "fists": {"fingers_not_linked", "palms_not_away"},
-}
-CODES = ("fingers_not_linked", "palms_not_away")
+CODES = HAND_RULES
 
 
 def clip(grip: str, body: str, yaw: int, split: str = "test") -> Path:

@@ -96,8 +96,7 @@ def _hand_rule(ex: Exercise, code: str) -> HandRule:
 def _hands_judged(f: Features, rule: HandRule) -> np.ndarray:
     """Frames where a hand check can be made: the hands read, big enough in the picture, and
     the body turned little enough that one hand does not hide the other."""
-    big = ~_lt(f.hand_px, rule.min_hand_px) & np.isfinite(f.hand_px)
-    return big & ~_gt(f.yaw, rule.max_yaw_deg)
+    return np.greater_equal(f.hand_px, rule.min_hand_px) & ~_gt(f.yaw, rule.max_yaw_deg)
 
 
 def frame_seen(
