@@ -97,13 +97,44 @@ def test_accuracy_on_the_test_split_meets_the_floors():
     assert sum(res["phantom_real"].values()) == 0, res["phantom_real"]
 
 
-#: Just under the values measured on 2026-12-03 (rep 95.1 %, completed 92.7 %, hold MAE
-#: 2.25 s, worst F1 0.50). The studio's child body gus (0.84 m) stands and holds its hands in
-#: proportion to its size, so its clean sets are clean in the truth, and the model's poor poses
-#: of that body fault them (elbows_bent, trunk_leaning): most of the hold error. The bodies the
-#: model follows well stay under 1.2 s.
-FLOORS: dict = {"rep_exact_pct": 95.0, "completed_exact_pct": 92.5, "hold_mae_s": 2.3,
+#: Just under the values measured on 2026-12-04 (rep 95.1 %, completed 92.7 %, hold MAE
+#: 1.72 s, worst F1 0.50). The studio's child body gus (0.84 m) stands and holds its hands in
+#: proportion to its size, so its clean sets are clean in the truth; the model's poor poses of
+#: that body still pause its holds (the rounding read weakly at 40 deg): most of the hold
+#: error. The bodies the model follows well stay under 1.2 s.
+FLOORS: dict = {"rep_exact_pct": 95.0, "completed_exact_pct": 92.5, "hold_mae_s": 1.8,
                 "hold_mae_s_good_bodies": 1.2, "f1": 0.45}  # fmt: skip
 #: Non-stretch clips that are known to count a repetition, and why (none since the envelope
 #: sees the elbows held down by the sides: a phone or hands pressed together at the chest).
 KNOWN_PHANTOMS: dict[str, str] = {}
+
+
+#: (clip, fault, flagged): the model's poses of real renders, each judged by the whole analysis.
+#: A child's straight arms read 140-153 deg in the picture at the elbow (3-D: straight), and an
+#: upright child turned 53-64 deg reads 8-15 deg of sideways lean; the real faults beside them
+#: must still be found.
+AGREEMENT = [
+    ("test-clean-gus-25-6", "elbows_bent", False),
+    ("test-clean-gus-40-10", "elbows_bent", False),
+    ("test-elbows_bent-hana-60-1", "elbows_bent", True),  # 60 deg, bent to about 120
+    ("tune-elbows_bent-ben-70-2", "elbows_bent", True),
+    ("test-clean-gus-40-10", "trunk_leaning", False),
+    ("test-stance_too_narrow-gus-50-2", "trunk_leaning", False),
+    ("test-trunk_leaning-eli-40-0", "trunk_leaning", True),
+    ("tune-trunk_leaning-ana-35-0", "trunk_leaning", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("clip", "code", "flagged"), AGREEMENT, ids=[f"{c}:{f}" for c, f, _ in AGREEMENT]
+)
+def test_picture_readings_fault_only_where_the_view_can_trust_them(clip, code, flagged):
+    from backstretch.exercise import builtin_exercise
+    from backstretch.pipeline import analyze_source, open_source
+
+    report = analyze_source(
+        open_source(RENDERED / f"{clip}.landmarks.jsonl.gz"), builtin_exercise()
+    ).report
+    assert report.reps, clip
+    found = any(f.code == code for rep in report.reps for f in rep.faults)
+    assert found == flagged, [(f.code, f.confidence) for rep in report.reps for f in rep.faults]

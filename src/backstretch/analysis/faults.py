@@ -123,7 +123,8 @@ def frame_flags(
         bent = _lt(f.straightness, eb.straightness_min)
         if view != "front":  # the arm across the line of sight: its bend is in the picture
             seen = ~_lt(f.arm_2d_length, eb.min_2d_length) & ~_lt(f.yaw, eb.angle_2d_min_yaw_deg)
-            bent |= seen & _lt(f.elbow_2d, eb.angle_2d_min_deg)
+            short = _lt(f.straightness, eb.angle_2d_max_straightness)  # the 3-D reading agrees
+            bent |= seen & short & _lt(f.elbow_2d, eb.angle_2d_min_deg)
         flags["elbows_bent"] = bent
     if "arms_too_low" in active:
         flags["arms_too_low"] = _lt(f.elevation, r.arms_too_low.min_deg)

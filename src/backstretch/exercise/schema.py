@@ -139,6 +139,7 @@ class ElbowsBent(Rule):
     angle_2d_min_deg: float = Field(gt=0, le=180)
     min_2d_length: float = Field(gt=0, le=1)
     angle_2d_min_yaw_deg: float = Field(ge=0, le=90)
+    angle_2d_max_straightness: float = Field(gt=0, le=1)
 
 
 class ArmsTooLow(Rule):
