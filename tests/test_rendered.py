@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from backstretch.analysis.faults import HAND_RULES
-from backstretch.exercise import FAULT_CODES
+from backstretch.exercise import FAULT_CODES, builtin_exercise
+from backstretch.pipeline import analyze_source, open_source
 from backstretch.pose.replay import open_recording
 from backstretch.pose.video import VideoReader
 from studio.truth import ClipTruth
@@ -97,16 +98,22 @@ def test_accuracy_on_the_test_split_meets_the_floors():
     assert sum(res["phantom_real"].values()) == 0, res["phantom_real"]
 
 
-#: Just under the values measured on 2026-12-04 (rep 95.1 %, completed 92.7 %, hold MAE
+#: Just under the values measured on 2026-12-04 (rep 97.6 %, completed 92.7 %, hold MAE
 #: 1.72 s, worst F1 0.50). The studio's child body gus (0.84 m) stands and holds its hands in
 #: proportion to its size, so its clean sets are clean in the truth; the model's poor poses of
 #: that body still pause its holds (the rounding read weakly at 40 deg): most of the hold
 #: error. The bodies the model follows well stay under 1.2 s.
-FLOORS: dict = {"rep_exact_pct": 95.0, "completed_exact_pct": 92.5, "hold_mae_s": 1.8,
+FLOORS: dict = {"rep_exact_pct": 97.5, "completed_exact_pct": 92.5, "hold_mae_s": 1.8,
                 "hold_mae_s_good_bodies": 1.2, "f1": 0.45}  # fmt: skip
 #: Non-stretch clips that are known to count a repetition, and why (none since the envelope
 #: sees the elbows held down by the sides: a phone or hands pressed together at the chest).
 KNOWN_PHANTOMS: dict[str, str] = {}
+
+
+def _report(clip: str):
+    """The analysis of a rendered clip from its kept poses."""
+    path = RENDERED / f"{clip}.landmarks.jsonl.gz"
+    return analyze_source(open_source(path), builtin_exercise()).report
 
 
 #: (clip, fault, flagged): the model's poses of real renders, each judged by the whole analysis.
@@ -129,12 +136,24 @@ AGREEMENT = [
     ("clip", "code", "flagged"), AGREEMENT, ids=[f"{c}:{f}" for c, f, _ in AGREEMENT]
 )
 def test_picture_readings_fault_only_where_the_view_can_trust_them(clip, code, flagged):
-    from backstretch.exercise import builtin_exercise
-    from backstretch.pipeline import analyze_source, open_source
-
-    report = analyze_source(
-        open_source(RENDERED / f"{clip}.landmarks.jsonl.gz"), builtin_exercise()
-    ).report
+    report = _report(clip)
     assert report.reps, clip
     found = any(f.code == code for rep in report.reps for f in rep.faults)
     assert found == flagged, [(f.code, f.confidence) for rep in report.reps for f in rep.faults]
+
+
+#: (clip, repetitions): a child filmed from the front, whose hips the model guesses 0.48 torso
+#: lengths forward of its feet (forward-back lies along the line of sight there), still counts;
+#: whole-body leans against a wall, seen from the side, still do not.
+LEANS = [
+    ("test-stance_too_narrow-gus-5-0", 1),
+    ("tune-move-wall_lean-ben-65", 0),
+    ("test-move-wall_push-fay-55", 0),
+    ("tune-move-wall_push-ana-80", 0),
+]
+
+
+@pytest.mark.parametrize(("clip", "reps"), LEANS, ids=[c for c, _ in LEANS])
+def test_a_whole_body_lean_is_judged_only_where_the_view_shows_it(clip, reps):
+    report = _report(clip)
+    assert report.summary.rep_count == reps, report.summary

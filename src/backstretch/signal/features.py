@@ -39,7 +39,8 @@ TREND_WINDOW_S = 2.0
 SPREAD_WINDOW_S = 1.0
 #: Whether the shoulders and head have stopped moving into the stretch: a slope over 1 s.
 SETTLE_WINDOW_S = 1.0
-#: The shoulders' forward travel is seen in the picture from this body turn on (deg) ...
+#: The shoulders' forward travel is seen in the picture from this body turn on (deg), and the
+#: hips' lean over the feet is judged (nearer the front it lies along the line of sight) ...
 FORWARD_MIN_YAW = 30.0
 #: ... and left-right measures (hands to one side, crossed) up to this turn.
 SIDEWAYS_MAX_YAW = 60.0
@@ -259,6 +260,8 @@ def compute_features(
         hands_gap = np.full(len(t), np.nan)
     ankle_mid = _mid(pt(L.LEFT_ANKLE), pt(L.RIGHT_ANKLE))
     hips_over_feet = dot(hip_mid - ankle_mid, forward) / torso
+    if yaw_med < FORWARD_MIN_YAW:  # from the front, forward-back is the model's depth guess
+        hips_over_feet = np.full(len(t), np.nan)
     sh_line = unit(horizontal(pt(L.LEFT_SHOULDER) - pt(L.RIGHT_SHOULDER)))
     hip_line = unit(horizontal(pt(L.LEFT_HIP) - pt(L.RIGHT_HIP)))
     twist = np.degrees(np.arccos(np.clip(dot(sh_line, hip_line), -1.0, 1.0)))
