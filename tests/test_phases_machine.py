@@ -140,8 +140,8 @@ def test_dip_to_rest_splits_the_hold(fps, dip_s):
         (UP, Phase.POSITION, True),
         (D.enter_deg, Phase.POSITION, True),  # enter_deg itself is "raised"
         (BETWEEN, Phase.RELEASING, False),  # hysteresis band: not back in the position
-        (MID, Phase.RELEASING, False),
-        (LOW, Phase.REST, None),
+        (MID, Phase.REST, 6.0),  # below exit_deg for down_after_s: down, from the dip on
+        (LOW, Phase.REST, 6.4),
     ],
 )
 def test_what_follows_a_dip(fps, after_deg, phase, exit_reset):
@@ -153,12 +153,29 @@ def test_what_follows_a_dip(fps, after_deg, phase, exit_reset):
     for i in range(round(2 * fps)):
         m.update(t0 + i / fps, after_deg)
     assert m.phase is phase
-    if exit_reset is None:
+    if isinstance(exit_reset, float):  # the repetition ended: at this time
         assert m.current is None
+        assert m.episodes[-1].end_t == pytest.approx(exit_reset, abs=tol(fps))
     else:
         assert m.current is not None
         assert math.isnan(m.current.exit_t) is exit_reset
         assert m.counted  # 5 s already held
+
+
+@pytest.mark.parametrize("fps", FPS)
+def test_arms_resting_a_little_above_rest_deg_still_end_each_repetition(fps):
+    """Hanging arms read 19-23 deg from the side on some bodies: three repetitions with the
+    arms resting there are three, each from its raise to its release."""
+    rest = (3.0, MID)
+    rep = ((0.5, (MID, UP)), (8.0, UP), (0.5, (UP, MID)))
+    _, phases, eps = run(rest, *rep, rest, *rep, rest, *rep, rest, fps=fps)
+    assert len(eps) == 3
+    assert phases[-1] is Phase.REST
+    for k, ep in enumerate(eps):
+        raise_t = 3.0 + k * 12.0
+        assert raise_t - 1.0 <= ep.start_t <= ep.enter_t <= raise_t + 0.5
+        assert raise_t + 8.5 <= ep.exit_t <= ep.end_t <= raise_t + 9.0 + tol(fps)
+        assert ep.position_s == pytest.approx(8.5, abs=0.5)
 
 
 @pytest.mark.parametrize("fps", FPS)

@@ -98,12 +98,12 @@ def test_accuracy_on_the_test_split_meets_the_floors():
     assert sum(res["phantom_real"].values()) == 0, res["phantom_real"]
 
 
-#: Just under the values measured on 2026-12-04 (rep 97.6 %, completed 92.7 %, hold MAE
+#: Just under the values measured on 2026-12-04 (rep 97.6 %, completed 95.1 %, hold MAE
 #: 1.72 s, worst F1 0.50). The studio's child body gus (0.84 m) stands and holds its hands in
 #: proportion to its size, so its clean sets are clean in the truth; the model's poor poses of
 #: that body still pause its holds (the rounding read weakly at 40 deg): most of the hold
 #: error. The bodies the model follows well stay under 1.2 s.
-FLOORS: dict = {"rep_exact_pct": 97.5, "completed_exact_pct": 92.5, "hold_mae_s": 1.8,
+FLOORS: dict = {"rep_exact_pct": 97.5, "completed_exact_pct": 95.0, "hold_mae_s": 1.8,
                 "hold_mae_s_good_bodies": 1.2, "f1": 0.45}  # fmt: skip
 #: Non-stretch clips that are known to count a repetition, and why (none since the envelope
 #: sees the elbows held down by the sides: a phone or hands pressed together at the chest).
@@ -129,6 +129,10 @@ AGREEMENT = [
     ("test-stance_too_narrow-gus-50-2", "trunk_leaning", False),
     ("test-trunk_leaning-eli-40-0", "trunk_leaning", True),
     ("tune-trunk_leaning-ana-35-0", "trunk_leaning", True),
+    # hanging arms read 19-23 deg from the side on fay: the repetition still ends, and the
+    # rest posture after it lets the rounding be judged
+    ("test-no_rounding-fay-80-2", "no_rounding", True),
+    ("test-clean-fay-75-5", "no_rounding", False),
 ]
 
 

@@ -47,6 +47,7 @@ class PhaseMachine:
         self.current: Episode | None = None
         self._last_t: float | None = None
         self._last_seen: float | None = None
+        self._low_since: float | None = None  # the arms below exit_deg since (seen frames)
 
     @property
     def counted(self) -> bool:
@@ -67,8 +68,15 @@ class PhaseMachine:
         self._last_seen = t
         ph = self.phase
         raised = elevation >= d.enter_deg and gate
+        # arms that stay a little above rest_deg (hanging arms read 19-23 deg from the side
+        # on some bodies) are down once they have stayed below exit_deg for down_after_s
+        if not d.rest_deg <= elevation < d.exit_deg:
+            self._low_since = None
+        elif self._low_since is None:
+            self._low_since = t
+        down = self._low_since is not None and t - self._low_since >= d.down_after_s
         if ph is Phase.REST:
-            if elevation > d.rest_deg:
+            if elevation > d.rest_deg and not down:
                 self.current = Episode(start_t=t)
                 self.phase = Phase.RAISING
                 if raised:
@@ -76,7 +84,7 @@ class PhaseMachine:
         elif ph is Phase.RAISING:
             if raised:
                 self._enter(t)
-            elif elevation < d.rest_deg:
+            elif elevation < d.rest_deg or down:
                 self.current, self.phase = None, Phase.REST
         elif ph is Phase.POSITION:
             assert self.current is not None
@@ -92,6 +100,8 @@ class PhaseMachine:
                 self.phase = Phase.POSITION
             elif elevation < d.rest_deg:
                 self._close(t)
+            elif down and self._low_since is not None:
+                self._close(self._low_since)
         return self.phase
 
     def _enter(self, t: float) -> None:

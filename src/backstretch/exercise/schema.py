@@ -62,6 +62,7 @@ class Detection(Strict):
     rest_deg: float
     enter_deg: float
     exit_deg: float
+    down_after_s: float = Field(gt=0)
     min_position_s: float = Field(gt=0)
     max_gap_s: float = Field(ge=0)
     settled_speed: float = Field(gt=0)
