@@ -159,6 +159,10 @@ class FormJudge:
                 spans[-1].flagged += c in raw
         return not bad, lasting
 
+    def _min_duration(self, code: str) -> float:
+        own = self.ex.faults.rule(code).min_duration_s
+        return self.ex.faults.min_duration_s if own is None else own
+
     def _debounce(self, t: float, raw: set[str]) -> list[str]:
         """Faults that last: on after ``min_duration_s`` of their flag, off only after it has
         been clear for ``merge_gap_s`` (a noisy flag does not let the timer run between blips)."""
@@ -167,7 +171,7 @@ class FormJudge:
             if c in raw:
                 self._since.setdefault(c, t)
                 self._off.pop(c, None)
-                if t - self._since[c] >= fr.min_duration_s:
+                if t - self._since[c] >= self._min_duration(c):
                     self._lasting.add(c)
             elif c in self._lasting:
                 if t - self._off.setdefault(c, t) > fr.merge_gap_s:
@@ -193,7 +197,7 @@ class FormJudge:
                 continue  # too brief a part of the position for this fault
             cover = min(1.0, self.seen_s.get(code, 0.0) / max(self.total_s, 1e-9))
             for s in spans:
-                if s.start >= exit_t - fr.settle_s or s.end - s.start < fr.min_duration_s:
+                if s.start >= exit_t - fr.settle_s or s.end - s.start < self._min_duration(code):
                     continue
                 conf = cover * s.flagged / max(s.frames, 1)
                 out.append(fault_record(self.ex, code, s.start, min(s.end, exit_t), conf))

@@ -129,6 +129,9 @@ class Rule(Strict):
     min_share: float = Field(default=0.0, ge=0, le=1)
     #: Whether the rule's flag pauses the hold timer (a whole-repetition judgement does not).
     pauses_hold: bool = True
+    #: How long the flag must last to pause the hold timer and be reported (default: the
+    #: ``[faults]`` section's ``min_duration_s``).
+    min_duration_s: float | None = Field(default=None, gt=0)
 
 
 class HoldTooShort(Rule):
