@@ -39,8 +39,25 @@ def test_every_threshold_line_is_commented():
         (lambda s: s.replace("exit_deg = 24.0", "exit_deg = 70.0"), "hysteresis"),
         (lambda s: s + "\n[[[", "not valid TOML"),
         (lambda s: s.replace("[faults.no_rounding]", "[faults.no_roundin]"), "no_roundin"),
+        (
+            lambda s: s.replace(
+                "angle_2d_max_straightness = 0.9", "angle_2d_max_straightness = 0.8"
+            ),
+            "angle_2d_max_straightness must be above straightness_min",
+        ),
+        (lambda s: s.replace("down_after_s = 2.0", "down_after_s = 0"), "down_after_s"),
     ],
-    ids=["unknown-key", "wrong-type", "float-for-int", "bad-tip", "hysteresis", "toml", "typo"],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "float-for-int",
+        "bad-tip",
+        "hysteresis",
+        "toml",
+        "typo",
+        "picture-angle-never-counts",
+        "down-at-once",
+    ],
 )
 def test_bad_definitions_are_refused_with_the_reason(tmp_path, change, expect):
     bad = tmp_path / "bad.toml"

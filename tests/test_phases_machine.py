@@ -163,6 +163,33 @@ def test_what_follows_a_dip(fps, after_deg, phase, exit_reset):
 
 
 @pytest.mark.parametrize("fps", FPS)
+def test_a_sag_shorter_than_down_after_s_keeps_the_repetition_whole(fps):
+    sag = D.down_after_s * 0.75
+    _, _, eps = run((1.0, DOWN), (10.0, UP), (sag, MID), (10.0, UP), (1.0, DOWN), fps=fps)
+    assert len(eps) == 1
+    assert eps[0].position_s == pytest.approx(20.0, abs=tol(fps))
+
+
+@pytest.mark.parametrize("fps", FPS)
+def test_noisy_hanging_arms_around_rest_deg_stay_at_rest(fps):
+    """Arms hanging at 14-23 deg (the pose model's noise across rest_deg): no raise starts."""
+    frames, end = timeline((10.0, DOWN), fps=fps)
+    m = PhaseMachine(D)
+    wobble = [D.rest_deg - 4, D.rest_deg + 5, D.rest_deg + 1, D.rest_deg - 2]
+    phases = [m.update(t, wobble[k % 4]) for k, (t, _, _) in enumerate(frames)]
+    settled = phases[round(D.down_after_s * fps) + 1 :]
+    assert set(settled) == {Phase.REST} and m.current is None
+    assert m.finish(end) == []
+
+
+@pytest.mark.parametrize("fps", FPS)
+def test_a_recording_that_ends_with_the_arms_a_little_high_ends_the_repetition_there(fps):
+    _, _, eps = run((1.0, DOWN), (10.0, UP), (0.5 * D.down_after_s, MID), fps=fps)
+    assert len(eps) == 1
+    assert eps[0].end_t == pytest.approx(11.0, abs=tol(fps))
+
+
+@pytest.mark.parametrize("fps", FPS)
 def test_arms_resting_a_little_above_rest_deg_still_end_each_repetition(fps):
     """Hanging arms read 19-23 deg from the side on some bodies: three repetitions with the
     arms resting there are three, each from its raise to its release."""

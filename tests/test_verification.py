@@ -178,6 +178,24 @@ def test_a_rounding_dip_longer_than_a_breath_pauses_the_hold_and_only_a_lasting_
     assert paused == pytest.approx(want, abs=0.25)
 
 
+def test_a_not_rounded_back_whose_flag_flickers_still_pauses_the_hold_and_is_a_fault(ex):
+    """A back that is not rounded, read near the threshold: the flag is off in one frame of
+    ten. Its 2 s count is not restarted by those gaps."""
+    from backstretch.analysis.judge import FormJudge
+
+    judge = FormJudge(ex, enter_t=0.0, checks={"no_rounding"})
+    dt, held = 1 / 30, 0.0
+    for k in range(16 * 30):  # 16 s in position: rounded for 3 s, then not
+        t = k * dt
+        raw = {"no_rounding"} if t >= 3.0 and k % 10 else set()
+        running, _ = judge.step(t, dt, raw, {"no_rounding"})
+        held += dt * running
+    assert "no_rounding" in {f.code for f in judge.faults(exit_t=16.0)}
+    grace = ex.faults.no_rounding.min_duration_s
+    assert grace is not None
+    assert held <= 3.0 + grace + 0.2
+
+
 @pytest.mark.parametrize(
     "fault", [None, "elbows_bent", "release_too_fast", "jerky_movement", "hold_too_short"]
 )

@@ -165,7 +165,10 @@ class FormJudge:
 
     def _debounce(self, t: float, raw: set[str]) -> list[str]:
         """Faults that last: on after ``min_duration_s`` of their flag, off only after it has
-        been clear for ``merge_gap_s`` (a noisy flag does not let the timer run between blips)."""
+        been clear for ``merge_gap_s`` (a noisy flag does not let the timer run between blips).
+        A rule that must last longer than the default (no_rounding: a breath) keeps its count
+        through gaps that short on the way in too, or a flag that hovers at its threshold
+        would never last that long."""
         fr = self.ex.faults
         for c in raw | self._lasting | set(self._since):
             if c in raw:
@@ -173,7 +176,7 @@ class FormJudge:
                 self._off.pop(c, None)
                 if t - self._since[c] >= self._min_duration(c):
                     self._lasting.add(c)
-            elif c in self._lasting:
+            elif c in self._lasting or self._min_duration(c) > fr.min_duration_s:
                 if t - self._off.setdefault(c, t) > fr.merge_gap_s:
                     self._lasting.discard(c)
                     self._since.pop(c, None)

@@ -70,9 +70,9 @@ class PhaseMachine:
         raised = elevation >= d.enter_deg and gate
         # arms that stay a little above rest_deg (hanging arms read 19-23 deg from the side
         # on some bodies) are down once they have stayed below exit_deg for down_after_s
-        if not d.rest_deg <= elevation < d.exit_deg:
+        if elevation >= d.exit_deg:
             self._low_since = None
-        elif self._low_since is None:
+        elif self._low_since is None or t < self._low_since:  # (or the clock went back)
             self._low_since = t
         down = self._low_since is not None and t - self._low_since >= d.down_after_s
         if ph is Phase.REST:
@@ -122,6 +122,7 @@ class PhaseMachine:
     def finish(self, t: float) -> list[Episode]:
         """End of the recording: a repetition still in progress counts if long enough."""
         if self.current is not None and not math.isnan(self.current.enter_t):
-            self._close(t)
+            low = self._low_since if self.phase is Phase.RELEASING else None
+            self._close(t if low is None else min(low, t))  # arms down since ``low``
         self.current = None
         return self.episodes

@@ -145,6 +145,15 @@ class ElbowsBent(Rule):
     angle_2d_min_yaw_deg: float = Field(ge=0, le=90)
     angle_2d_max_straightness: float = Field(gt=0, le=1)
 
+    @model_validator(mode="after")
+    def _agreement_possible(self) -> ElbowsBent:
+        if self.angle_2d_max_straightness <= self.straightness_min:
+            raise ValueError(
+                "angle_2d_max_straightness must be above straightness_min (below it the 3-D "
+                "reading flags the elbows on its own, and the picture angle would never count)"
+            )
+        return self
+
 
 class ArmsTooLow(Rule):
     min_deg: float
