@@ -59,7 +59,7 @@ def camera_frames(video: Path) -> list[bytes]:
     return out
 
 
-def bare_pose_ms(frames: list[bytes], hands: bool = False) -> np.ndarray:
+def pose_ms(frames: list[bytes], hands: bool = False) -> np.ndarray:
     """Time per frame of the pose model alone, or (``hands``) with the hand model reading the
     hands once a second while the arms are up, as the server does."""
     est: PoseEstimator = MediaPipePoseEstimator()
@@ -186,9 +186,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     frames = camera_frames(args.video)
-    bare_pose_ms(frames, hands=True)  # warm-up: the first run of a process is the slowest
-    bare = bare_pose_ms(frames)
-    with_hands = bare_pose_ms(frames, hands=True)
+    pose_ms(frames, hands=True)  # warm-up: the first run of a process is the slowest
+    bare = pose_ms(frames)
+    with_hands = pose_ms(frames, hands=True)
     port = free_port()
     proc = start_server(port)
     try:
