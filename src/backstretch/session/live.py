@@ -22,7 +22,6 @@ from backstretch.analysis.engine import KEY_POINTS, NO_REST
 from backstretch.analysis.envelope import in_envelope
 from backstretch.analysis.faults import (
     FRAME_RULES,
-    HAND_RULES,
     active_checks,
     camera_view,
     frame_flags,
@@ -149,9 +148,9 @@ class LiveSession:
         self._light: deque[float] = deque(maxlen=300)  # the last pictures' brightness
         self._rest = RestBaseline()
         self._cues = CueScheduler(exercise.live.cue_min_display_s, exercise.live.cue_debounce_s)
-        self._skipped: dict[str, SkippedCheck] = {}
-        self._hand_why: dict[str, SkippedCheck] = {}  # why a hand check is not made, latest
-        self._hand_judged: set[str] = set()  # hand checks made in some repetition
+        self._skipped: dict[str, SkippedCheck] = {}  # per repetition: a check that abstained
+        self._why: dict[str, SkippedCheck] = {}  # why a check cannot be made, latest
+        self._judged_checks: set[str] = set()  # checks that could be made in some repetition
         self.machine = PhaseMachine(exercise.detection)
         self.reps: list[Rep] = []
         self._log = _RepLog()
@@ -206,13 +205,14 @@ class LiveSession:
             pain=self.pain,
             safety=ex.safety if self.stopped == "pain" or self.pain is not None else None,
             hold_target_s=ex.targets.hold_s,
-            checks_skipped=[*self._skipped.values(), *self._hands_never_judged()],
+            checks_skipped=[*self._never_judged(), *self._skipped.values()],
         )
 
-    def _hands_never_judged(self) -> list[SkippedCheck]:
-        """The hand checks no repetition could make, with the last reason seen while the arms
-        were up (the hands are read only then: their absence at rest says nothing)."""
-        return [sk for code, sk in self._hand_why.items() if code not in self._hand_judged]
+    def _never_judged(self) -> list[SkippedCheck]:
+        """The checks no repetition could make, with the last reason seen while the arms were
+        up. A check that could not be made only before the first repetition (the window still
+        filling, no rest posture seen yet, the hands read only with the arms up) was made."""
+        return [sk for code, sk in self._why.items() if code not in self._judged_checks]
 
     # -- frames ----------------------------------------------------------------------------
     def push(self, frame: PoseFrame, brightness: float | None = None) -> LiveState:
@@ -279,12 +279,10 @@ class LiveSession:
                 ]
                 arms_up = self.machine.current is not None
                 for sk in skipped:
-                    if sk.check not in HAND_RULES:
-                        self._skipped.setdefault(sk.check, sk)
-                    elif arms_up or sk.check not in self._hand_why:
-                        self._hand_why[sk.check] = sk
+                    if arms_up or sk.check not in self._why:
+                        self._why[sk.check] = sk
                 if arms_up:
-                    self._hand_judged |= active & set(HAND_RULES)
+                    self._judged_checks |= active
         if self.started_t is None or self.finished:
             if self.finished:
                 state.phase, state.step, state.finished = "finished", "Done", True
