@@ -1,6 +1,6 @@
 """Accuracy on rendered videos with exact truth (real pixels through MediaPipe).
 
-    python benchmarks/accuracy.py [--split test|tune|all] [--only NAME ...] [--live] [--json]
+    python benchmarks/accuracy.py [--split test|tune|holdout|all] [--only NAME ...] [--live] [--json]
     python benchmarks/accuracy.py --extract      # pose every clip once, keep the landmarks
 
 Every clip in ``benchmarks/data/rendered`` (made by ``python -m studio``) has a truth file
@@ -252,7 +252,7 @@ def report(res: dict[str, Any], split: str, n: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--split", choices=["test", "tune", "all"], default="test")
+    ap.add_argument("--split", choices=["test", "tune", "holdout", "all"], default="test")
     ap.add_argument("--only", nargs="*", help="clip names")
     ap.add_argument("--live", action="store_true", help="through the live coach, frame by frame")
     ap.add_argument("--compare-live", action="store_true",

@@ -91,7 +91,7 @@ class ScriptSpec(_S):
 
 class Scenario(_S):
     name: str
-    split: Literal["tune", "test"]
+    split: Literal["tune", "test", "holdout"]
     body: BodySpec = BodySpec()
     colours: ColourSpec = ColourSpec()
     scene: SceneSpec = SceneSpec()

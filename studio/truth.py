@@ -48,7 +48,7 @@ class RepTruth(_M):
 class ClipTruth(_M):
     truth_version: Literal[1] = 1
     name: str
-    split: Literal["tune", "test"]
+    split: Literal["tune", "test", "holdout"]
     kind: Literal["stretch", "non_stretch"]
     video: str
     fps: float = Field(gt=0)

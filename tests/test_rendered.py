@@ -62,17 +62,21 @@ def test_the_set_covers_bodies_styles_cameras_faults_and_movements():
     heads = {t.style.get("head") for t in truths if t.kind == "stretch"}
     assert heads == {"bowed", "neutral", "tucked"}
     size = sum(p.stat().st_size for p in RENDERED.iterdir())
-    assert size <= 96 * 1024 * 1024  # clips and their landmarks stay small enough to clone
+    # clips and their landmarks stay small enough to clone (114 MB with the holdout split)
+    assert size <= 120 * 1024 * 1024
 
 
 def test_the_splits_differ_in_style_and_bodies_not_only_in_camera():
+    """Each split's ways of rounding the back and its bodies are its own (the holdout split,
+    rendered after the thresholds were chosen, has neither the tune's nor the test's)."""
     truths = [load(p) for p in TRUTHS]
-    fam = {s: {t.family for t in truths if t.split == s and t.kind == "stretch"}
-           for s in ("tune", "test")}  # fmt: skip
-    assert fam["tune"] and fam["test"] and not fam["tune"] & fam["test"]
+    splits = ("tune", "test", "holdout")
+    fam = {s: {t.family for t in truths if t.split == s and t.kind == "stretch"} for s in splits}
     bodies = {s: {json.dumps(t.body, sort_keys=True) for t in truths if t.split == s}
-              for s in ("tune", "test")}  # fmt: skip
-    assert not bodies["tune"] & bodies["test"]
+              for s in splits}  # fmt: skip
+    for a, b in (("tune", "test"), ("tune", "holdout"), ("test", "holdout")):
+        assert fam[a] and fam[b] and not fam[a] & fam[b], (a, b)
+        assert bodies[a] and bodies[b] and not bodies[a] & bodies[b], (a, b)
 
 
 @pytest.mark.slow
