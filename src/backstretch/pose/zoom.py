@@ -36,6 +36,10 @@ SEARCH_CENTRES = tuple((cx, cy) for cy in (0.5, 0.35, 0.65) for cx in (0.5, 0.3,
 #: a person cut by the crop's edge is not a person found.
 WHOLE_BODY = (L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP,
               L.LEFT_ANKLE, L.RIGHT_ANKLE)  # fmt: skip
+#: ... and of each pair at least one must be seen: from the side the far shoulder, hip and
+#: ankle are hidden behind the body (visibility 0.1-0.4) while the person is plainly there.
+SEEN_PAIRS = ((L.NOSE, L.NOSE), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP),
+              (L.LEFT_ANKLE, L.RIGHT_ANKLE))  # fmt: skip
 EDGE_MARGIN = 0.03
 MIN_VISIBILITY = 0.5
 #: The following crop: this many times the person's larger extent (room for the arms).
@@ -168,7 +172,9 @@ class ZoomingEstimator:
                     continue
                 body = f.image[list(WHOLE_BODY), :2]
                 whole = ((body > EDGE_MARGIN) & (body < 1 - EDGE_MARGIN)).all()
-                if whole and float(f.visibility[list(WHOLE_BODY)].min()) >= MIN_VISIBILITY:
+                vis = f.visibility
+                seen = np.maximum(vis[[a for a, _ in SEEN_PAIRS]], vis[[b for _, b in SEEN_PAIRS]])
+                if whole and float(seen.min()) >= MIN_VISIBILITY:
                     full = crop.to_frame(f, w, h)
                     assert full.image is not None
                     return _around(full.image[list(WHOLE_BODY), :2] * (w, h), w, h)
