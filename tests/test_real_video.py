@@ -11,6 +11,9 @@ from backstretch.errors import NoPersonError, VideoError
 from backstretch.pipeline import analyze_source, open_source
 from backstretch.pose.mediapipe_pose import MediaPipePoseEstimator
 from backstretch.pose.video import VideoReader, VideoWriter
+from backstretch.session import LiveSession
+from backstretch.signal.tracking import series_jumps
+from backstretch.types import PoseFrame
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +48,37 @@ def test_no_phantom_reps_on_real_clips(ex, data, clip):
     analysis = analyze_source(open_source(data / clip), ex)
     assert analysis.report.summary.rep_count == 0
     assert analysis.report.video.frames > 60
+
+
+def _frames(series):
+    """The analysis's poses as frames again (NaN rows: nobody found)."""
+    for i, t in enumerate(series.t):
+        seen = not np.isnan(series.image[i, 0, 0])
+        yield PoseFrame(i, float(t), *((series.image[i], series.visibility[i], series.world[i])
+                                      if seen else ()))  # fmt: skip
+
+
+@pytest.mark.parametrize(("clip", "jumps"), [("sports2d_demo.mp4", ("5.7 s", "6.8 s")),
+                                            ("pose_squats.mp4", ())])  # fmt: skip
+def test_a_pose_that_jumps_to_someone_else_is_reported_offline_and_live(ex, data, clip, jumps):
+    """Sports2D's demo: the pose goes from the acrobat on the wall to a passer-by (5.7 s) and
+    back across the picture (6.8 s); the report warns with the times, and the live coach says
+    so as a framing problem. One person squatting gets neither."""
+    a = analyze_source(open_source(data / clip), ex)
+    jumped = [w for w in a.report.warnings if "jumped" in w]
+    session = LiveSession(ex, a.report.video.width, a.report.video.height)
+    said = [session.push(f).framing for f in _frames(a.series)]
+    live_t = [f.t for f, why in zip(_frames(a.series), said, strict=True)
+              if ex.live.say.someone_else in why]  # fmt: skip
+    if not jumps:
+        assert not jumped and not live_t
+        return
+    assert len(jumped) == 1 and all(x in jumped[0] for x in jumps), jumped
+    det = ex.detection
+    at = series_jumps(a.series, max_jump=det.max_jump_torso, max_gap_s=det.jump_max_gap_s)
+    # live says it after each jump the report lists, and only then
+    assert all(any(j <= t <= j + 0.5 for t in live_t) for j in at), (at, live_t)
+    assert all(any(j <= t <= j + ex.live.cue_debounce_s + 1.0 for j in at) for t in live_t)
 
 
 def test_a_video_with_no_person_is_refused(ex, tmp_path):

@@ -128,3 +128,32 @@ def test_the_band_pass_gives_nan_not_an_error_where_the_band_stops_fitting():
     results = [zero_phase_bandpass(x, fs, 1.2, 5.0) for fs in np.linspace(2.66, 2.68, 2001)]
     assert np.isnan(results[0]).all()  # the band does not fit under 0.9 of Nyquist
     assert np.isfinite(results[-1]).all()
+
+
+def _standing(n: int, x: float = 0.5) -> np.ndarray:
+    """Picture landmarks of a person standing still at ``x`` (shoulders 0.3, hips 0.5 high)."""
+    img = np.full((n, 33, 3), 0.4)
+    img[:, [11, 12], 1], img[:, [23, 24], 1] = 0.3, 0.5  # torso 0.2 of the picture
+    img[:, :, 0] = x
+    return img
+
+
+@pytest.mark.parametrize(
+    ("shift", "gap_frames", "expected"),
+    [
+        (0.0, 0, []),  # still: nothing
+        (0.1, 0, []),  # half a torso in a frame: a quick move, not a jump
+        (0.3, 0, [1.0]),  # 1.5 torso lengths from one frame to the next: someone else
+        (0.3, 3, [1.3]),  # ... also across a 0.4 s gap with nobody found
+        (0.3, 10, []),  # lost for 1.1 s and found elsewhere: the person may have moved
+    ],
+)
+def test_pose_jumps(shift, gap_frames, expected):
+    from backstretch.signal.tracking import pose_jumps
+
+    t = np.arange(20) * 0.1
+    img = _standing(20)
+    img[10:, :, 0] += shift
+    img[10 : 10 + gap_frames] = np.nan
+    got = pose_jumps(t, img, 1.0, 1.0, max_jump=1.0, max_gap_s=0.5)
+    assert got.tolist() == pytest.approx(expected)

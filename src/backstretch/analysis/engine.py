@@ -37,6 +37,7 @@ from backstretch.errors import NoPersonError, VideoError
 from backstretch.exercise.schema import Exercise
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.hands import attach_hands
+from backstretch.signal.tracking import series_jumps
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
 
 NO_REST = (
@@ -276,6 +277,16 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
         warnings_extra.append(
             f"The video is dark (brightness {light:.0%}): the pose model misses joints and its "
             "landmarks shake in low light, so read the results with care. Film with more light."
+        )
+    det = ex.detection
+    jumps = series_jumps(series, max_jump=det.max_jump_torso, max_gap_s=det.jump_max_gap_s)
+    if len(jumps):
+        at = ", ".join(f"{x:.1f} s" for x in jumps[:5]) + (", ..." if len(jumps) > 5 else "")
+        warnings_extra.append(
+            f"The pose jumped from one place in the picture to another {len(jumps)} time"
+            f"{'s' if len(jumps) > 1 else ''} (at {at}): someone else may be in the picture, "
+            "or you were lost for a moment and found elsewhere, so what was measured around "
+            "then may not be you. Film with only yourself in view."
         )
     if not reps:  # say what was seen instead of the stretch
         raised = np.nan_to_num(f.elevation, nan=0.0) >= ex.detection.enter_deg

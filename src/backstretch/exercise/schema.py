@@ -68,6 +68,9 @@ class Detection(Strict):
     settled_speed: float = Field(gt=0)
     settled_for_s: float = Field(ge=0)
     onset_speed_deg_s: float = Field(gt=0)
+    # (defaults: exercise files written before these existed stay valid)
+    max_jump_torso: float = Field(1.0, gt=0)
+    jump_max_gap_s: float = Field(0.5, gt=0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Detection:
@@ -254,6 +257,9 @@ class LiveSay(Strict):
     too_far: str
     too_close: str
     too_dark: str
+    someone_else: str = (  # (a default: exercise files written before it stay valid)
+        "Someone else may be in the picture: make sure only you are in view."
+    )
     settling: str
     hold_done: str
     rep_done: str

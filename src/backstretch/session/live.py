@@ -44,6 +44,7 @@ from backstretch.session.framing import framing_problems
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.filters import OneEuroFilter
 from backstretch.signal.hands import attach_hands
+from backstretch.signal.tracking import pose_jumps
 from backstretch.types import PoseFrame, PoseWindow
 
 LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
@@ -244,6 +245,8 @@ class LiveSession:
         dt = 0.0 if self._judged is None else min(max(0.0, t - self._judged_t), _MAX_STEP_S)
         f = self._measure(frame)
         framing = framing_problems(frame, self.ex, brightness)
+        if self._jumped(t):
+            framing.append("someone_else")
         say = self.ex.live.say
         candidates = [Cue("framing", getattr(say, framing[0]))] if framing else []
         state = LiveState(
@@ -468,6 +471,15 @@ class LiveSession:
         for m, v in zip(SMOOTHED, self._smooth(frame.t, now).tolist(), strict=True):
             getattr(f, m)[-1] = v
         return f
+
+    def _jumped(self, t: float) -> bool:
+        """The pose jumped to another place in the picture in the last ``cue_debounce_s`` +
+        1 s (the same rule as the offline report's warning)."""
+        det = self.ex.detection
+        w = self._window.series()
+        jumps = pose_jumps(w.t, w.image, *self.size, max_jump=det.max_jump_torso,
+                           max_gap_s=det.jump_max_gap_s)  # fmt: skip
+        return bool(len(jumps)) and float(jumps[-1]) >= t - self.ex.live.cue_debounce_s - 1.0
 
     def _view(self) -> tuple[View, float | None]:
         return camera_view(np.asarray(self._yaws), self.ex)
