@@ -163,8 +163,8 @@ def _why_no_hands(f: Features, rule: HandRule) -> str | None:
     if yaw.size and float(np.median(yaw)) > rule.max_yaw_deg:
         return (
             f"the body is turned {float(np.median(yaw)):.0f} deg from the camera: beyond "
-            f"{rule.max_yaw_deg:.0f} deg one hand hides the other; film from the front or a "
-            "little to one side"
+            f"{rule.max_yaw_deg:.0f} deg one hand hides the other; to have the grip checked, "
+            "turn the camera about 35 deg from your front (the back's rounding is still seen there)"
         )
     px = f.hand_px[np.isfinite(f.hand_px)]
     if px.size == 0:
@@ -193,8 +193,8 @@ def active_checks(
         rule = ex.faults.rule(code)
         if view not in rule.views:
             why = (f"{_WHY_NOT[view]}; a camera at about 45 deg can" if code not in HAND_RULES
-                   else "seen from the side, one hand hides the other; film from the front or "
-                   "a little to one side")  # fmt: skip
+                   else "seen from the side, one hand hides the other; to have the grip "
+                   "checked, turn the camera about 35 deg from your front")  # fmt: skip
             skipped.append(SkippedCheck(check=code, reason=why))
             continue
         if code in HAND_RULES:
