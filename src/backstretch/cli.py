@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from backstretch import __version__
 from backstretch.analysis.model import Report
@@ -111,9 +111,11 @@ def main_callback(
 
 
 def _progress(console: Console) -> Progress:
+    """A progress bar whose counts and time always fit: a long file name is cut short."""
+    name = Column(max_width=max(20, console.width - 40), no_wrap=True, overflow="ellipsis")
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        TextColumn("[bold]{task.description}", table_column=name),
+        BarColumn(bar_width=None if console.width >= 120 else 20),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -230,7 +232,7 @@ def analyze(
     to_stdout = json_out == "-"
     out = Console(stderr=to_stdout, quiet=quiet)
     source = open_source(video, stride=_stride(stride, every_frame))
-    label = "the built-in sample" if video is None else str(video)
+    label = "the built-in sample" if video is None else Path(video).name
     tmp = None
     if with_landmarks and landmarks is None:
         import tempfile
