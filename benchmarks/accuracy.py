@@ -1,6 +1,7 @@
 """Accuracy on rendered videos with exact truth (real pixels through MediaPipe).
 
-    python benchmarks/accuracy.py [--split test|tune|holdout|all] [--only NAME ...] [--live] [--json]
+    python benchmarks/accuracy.py [--split test|tune|holdout|all] [--only NAME ...] [--live]
+                                  [--compare-live] [--json]
     python benchmarks/accuracy.py --extract      # pose every clip once, keep the landmarks
 
 Every clip in ``benchmarks/data/rendered`` (made by ``python -m studio``) has a truth file

@@ -179,8 +179,14 @@ def _toml(d: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _add_split(rng: np.random.Generator, out: dict[str, dict[str, Any]], split: str,
-               faults_per: int, clean_per: int, moves: tuple[str, ...]) -> None:
+def _add_split(
+    rng: np.random.Generator,
+    out: dict[str, dict[str, Any]],
+    split: str,
+    faults_per: int,
+    clean_per: int,
+    moves: tuple[str, ...],
+) -> None:
     """Add one split's scenarios: every fault ``faults_per`` times, ``clean_per`` clean sets,
     and the non-stretch ``moves``, all drawn from ``rng`` in a fixed order."""
 
