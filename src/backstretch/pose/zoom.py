@@ -40,6 +40,7 @@ WHOLE_BODY = (L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
 #: ankle are hidden behind the body (visibility 0.1-0.4) while the person is plainly there.
 SEEN_PAIRS = ((L.NOSE, L.NOSE), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP),
               (L.LEFT_ANKLE, L.RIGHT_ANKLE))  # fmt: skip
+_PAIR_A, _PAIR_B = ([int(p[k]) for p in SEEN_PAIRS] for k in (0, 1))
 EDGE_MARGIN = 0.03
 MIN_VISIBILITY = 0.5
 #: The following crop: this many times the person's larger extent (room for the arms).
@@ -172,8 +173,7 @@ class ZoomingEstimator:
                     continue
                 body = f.image[list(WHOLE_BODY), :2]
                 whole = ((body > EDGE_MARGIN) & (body < 1 - EDGE_MARGIN)).all()
-                vis = f.visibility
-                seen = np.maximum(vis[[a for a, _ in SEEN_PAIRS]], vis[[b for _, b in SEEN_PAIRS]])
+                seen = np.maximum(f.visibility[_PAIR_A], f.visibility[_PAIR_B])
                 if whole and float(seen.min()) >= MIN_VISIBILITY:
                     full = crop.to_frame(f, w, h)
                     assert full.image is not None

@@ -44,8 +44,8 @@ from backstretch.session.framing import framing_problems
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.filters import OneEuroFilter
 from backstretch.signal.hands import attach_hands
-from backstretch.signal.tracking import pose_jumps
-from backstretch.types import PoseFrame, PoseWindow
+from backstretch.signal.tracking import series_jumps
+from backstretch.types import PoseFrame, PoseSeries, PoseWindow
 
 LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
@@ -243,9 +243,11 @@ class LiveSession:
     def _judge(self, frame: PoseFrame, brightness: float | None) -> LiveState:
         t = frame.t
         dt = 0.0 if self._judged is None else min(max(0.0, t - self._judged_t), _MAX_STEP_S)
-        f = self._measure(frame)
+        series = self._window.series()
+        series.extra.update(width=self.size[0], height=self.size[1])
+        f = self._measure(frame, series)
         framing = framing_problems(frame, self.ex, brightness)
-        if self._jumped(t):
+        if self._jumped(t, series):
             framing.append("someone_else")
         say = self.ex.live.say
         candidates = [Cue("framing", getattr(say, framing[0]))] if framing else []
@@ -444,12 +446,10 @@ class LiveSession:
         self._unjudged += 1  # frames since the last judged one, this one included
         self._window.append(frame)
 
-    def _measure(self, frame: PoseFrame) -> Features | None:
+    def _measure(self, frame: PoseFrame, series: PoseSeries) -> Features | None:
         """The measures over the recent window; None when the last frame shows nobody."""
         if not frame.detected:
             return None
-        series = self._window.series()
-        series.extra.update(width=self.size[0], height=self.size[1])
         f = compute_features(
             series,
             min_visibility=self.ex.detection.min_visibility,
@@ -472,13 +472,11 @@ class LiveSession:
             getattr(f, m)[-1] = v
         return f
 
-    def _jumped(self, t: float) -> bool:
+    def _jumped(self, t: float, series: PoseSeries) -> bool:
         """The pose jumped to another place in the picture in the last ``cue_debounce_s`` +
         1 s (the same rule as the offline report's warning)."""
         det = self.ex.detection
-        w = self._window.series()
-        jumps = pose_jumps(w.t, w.image, *self.size, max_jump=det.max_jump_torso,
-                           max_gap_s=det.jump_max_gap_s)  # fmt: skip
+        jumps = series_jumps(series, max_jump=det.max_jump_torso, max_gap_s=det.jump_max_gap_s)
         return bool(len(jumps)) and float(jumps[-1]) >= t - self.ex.live.cue_debounce_s - 1.0
 
     def _view(self) -> tuple[View, float | None]:

@@ -21,13 +21,13 @@ def pose_jumps(
     torso lengths, in the picture, between two frames with a person at most ``max_gap_s``
     apart. ``image``: (T, 33, >=2) picture landmarks, 0-1, NaN where nobody was found; the
     torso length is the mean of the two frames' (shoulder midpoint to hip midpoint)."""
-    xy = np.asarray(image, dtype=np.float64)[:, :, :2] * (width, height)
+    xy = np.asarray(image)[:, _SHOULDERS + _HIPS, :2].astype(np.float64) * (width, height)
     found = ~np.isnan(xy[:, 0, 0])
     if found.sum() < 2:
         return np.empty(0)
     t, xy = np.asarray(t, dtype=np.float64)[found], xy[found]
-    hips = xy[:, _HIPS].mean(axis=1)
-    torso = np.linalg.norm(xy[:, _SHOULDERS].mean(axis=1) - hips, axis=1)
+    hips = xy[:, 2:].mean(axis=1)
+    torso = np.linalg.norm(xy[:, :2].mean(axis=1) - hips, axis=1)
     moved = np.linalg.norm(np.diff(hips, axis=0), axis=1)
     scale = np.maximum((torso[1:] + torso[:-1]) / 2.0, 1e-6)
     jump = (moved / scale > max_jump) & (np.diff(t) <= max_gap_s)
