@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from backstretch.analysis.engine import KEY_POINTS, NO_REST
 from backstretch.analysis.envelope import in_envelope
@@ -34,20 +33,26 @@ from backstretch.analysis.judge import (
     event_faults,
     rounding_of,
 )
-from backstretch.analysis.model import Rep, SkippedCheck, Summary
+from backstretch.analysis.model import Rep, SkippedCheck
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
 from backstretch.analysis.scoring import summarize
 from backstretch.exercise.schema import Exercise, View
 from backstretch.session.breathing import breath_at
 from backstretch.session.cues import Cue, CueScheduler
 from backstretch.session.framing import framing_problems
+from backstretch.session.messages import (
+    BreathOut,
+    CueOut,
+    LiveState,
+    LiveSummary,
+    PainReport,
+)
 from backstretch.signal.features import Features, compute_features
 from backstretch.signal.filters import OneEuroFilter
 from backstretch.signal.hands import attach_hands
 from backstretch.signal.tracking import series_jumps
 from backstretch.types import PoseFrame, PoseSeries, PoseWindow
 
-LivePhase = Literal["setup", "rest", "raising", "position", "releasing", "finished"]
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
 SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
@@ -56,73 +61,6 @@ SMOOTHED = (
     "shoulders_forward", "head_height", "shoulder_width",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CueOut(_Out):
-    id: int
-    kind: str
-    text: str
-
-
-class BreathOut(_Out):
-    phase: Literal["in", "out"]
-    progress: float
-    seconds_left: float
-
-
-class LiveState(_Out):
-    """What the coach shows after one frame."""
-
-    t: float
-    phase: LivePhase
-    step: str = Field(description="title of the exercise step for this moment")
-    hold_s: float = Field(description="seconds held in good form in this repetition")
-    hold_target_s: float
-    hold_left_s: float
-    holding: bool = Field(description="the hold timer is running")
-    paused_reason: str | None = None
-    rep: int = Field(description="number of the repetition in progress, 0 between them")
-    rep_count: int = Field(description="repetitions finished")
-    reps_target: int
-    faults: list[str] = Field(default_factory=list)
-    cue: CueOut | None = None
-    breath: BreathOut | None = None
-    framing: list[str] = Field(default_factory=list, description="framing problems, said")
-    view: View | None = None
-    checks_unavailable: list[str] = Field(default_factory=list)
-    landmarks: list[list[float]] | None = Field(
-        default=None, description="33 x [x, y, visibility] in picture coordinates (0-1)"
-    )
-    finished: bool = False
-
-
-class PainReport(_Out):
-    rating: int = Field(ge=0, le=10, description="0 = no pain, 10 = the worst imaginable")
-    where: str = Field(min_length=1, max_length=40)
-    note: str = Field(default="", max_length=500)
-
-
-class LiveSummary(_Out):
-    exercise: str
-    stopped: Literal["done", "pain", "ended"]
-    duration_s: float
-    camera_view: View | None
-    reps: list[Rep]
-    summary: Summary
-    pain: PainReport | None = None
-    safety: str | None = Field(default=None, description="safety advice after a pain stop")
-    hold_target_s: float
-    session_id: int | None = Field(default=None, description="where the store keeps it")
-    previous: dict[str, object] | None = Field(
-        default=None, description="the last stored session, for comparison"
-    )
-    checks_skipped: list[SkippedCheck] = Field(
-        default_factory=list, description="checks the session could not make, and why"
-    )
 
 
 @dataclass

@@ -36,7 +36,8 @@ from backstretch.errors import FrameError, InputError, StoreError
 from backstretch.exercise.schema import Exercise
 from backstretch.pose.base import PoseEstimator
 from backstretch.pose.video import decode_image
-from backstretch.session.live import LiveSession, LiveSummary, PainReport
+from backstretch.session.live import LiveSession
+from backstretch.session.messages import LiveSummary, PainReport
 from backstretch.store import Store
 from backstretch.store.progress import plan, with_hold_target
 from backstretch.types import N_LANDMARKS, PoseFrame
