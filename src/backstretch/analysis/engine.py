@@ -24,6 +24,7 @@ from backstretch.analysis.faults import (
 from backstretch.analysis.judge import (
     FormJudge,
     RestBaseline,
+    arm_height,
     build_rep,
     event_faults,
     hold_timing,
@@ -258,6 +259,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     base = RestBaseline(keep=n)
     base.observe_all(f, rest)
     tl.rounding = rounding_of(f, base, ex)
+    f.arm_height = arm_height(f, base)
 
     light = series.extra.get("brightness")
     active, skipped = active_checks(ex, view, f, light)

@@ -31,8 +31,8 @@ EVENT_RULES = ("hold_too_short", "release_too_fast", "jerky_movement")
 
 NEEDS = {
     "elbows_bent": ("straightness", "shoulders, elbows and wrists"),
-    "arms_too_low": ("elevation", "shoulders and wrists"),
-    "arms_too_high": ("elevation", "shoulders and wrists"),
+    "arms_too_low": ("arm_height", "shoulders and wrists"),
+    "arms_too_high": ("arm_height", "shoulders and wrists"),
     "hands_apart": ("hands_gap_2d", "wrists"),
     "no_rounding": ("shoulders_forward", "shoulders and hips"),
     "stance_too_narrow": ("stance", "ankles"),
@@ -127,9 +127,9 @@ def frame_flags(
             bent |= seen & short & _lt(f.elbow_2d, eb.angle_2d_min_deg)
         flags["elbows_bent"] = bent
     if "arms_too_low" in active:
-        flags["arms_too_low"] = _lt(f.elevation, r.arms_too_low.min_deg)
+        flags["arms_too_low"] = _lt(f.arm_height, r.arms_too_low.min_deg)
     if "arms_too_high" in active:
-        flags["arms_too_high"] = _gt(f.elevation, r.arms_too_high.max_deg)
+        flags["arms_too_high"] = _gt(f.arm_height, r.arms_too_high.max_deg)
     if "hands_apart" in active:
         flags["hands_apart"] = _gt(f.hands_gap_2d, r.hands_apart.max_gap)
     if "no_rounding" in active:

@@ -4,6 +4,7 @@ the live coach.
 - :class:`RestBaseline` learns the person's own resting posture (the rounding measures are
   taken against it).
 - :func:`rounding_of` fuses the ways a rounded upper back shows into one number.
+- :func:`arm_height` reads the arms' height from the picture, against their resting length.
 - :class:`FormJudge` debounces the frame rules, runs the hold timer only in good form,
   abstains from a check whose measure is missing for much of the repetition, and collects
   the fault spans with a confidence.
@@ -17,6 +18,7 @@ zero-phase filtered measures; the live coach feeds it as the frames arrive, with
 from __future__ import annotations
 
 import math
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -27,8 +29,12 @@ from backstretch.analysis.model import Fault, Rep, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
 from backstretch.signal.features import Features
 
-#: The measures of the resting posture that the rounding is measured against.
-BASELINE_MEASURES = ("shoulders_forward", "trunk_forward", "head_height", "rounding_raw")
+#: The measures of the resting posture that the rounding and the arms' height are measured
+#: against.
+BASELINE_MEASURES = (
+    "shoulders_forward", "trunk_forward", "head_height", "rounding_raw", "left_arm_2d",
+    "right_arm_2d",
+)  # fmt: skip
 
 
 class RestBaseline:
@@ -69,6 +75,25 @@ def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
         drop = np.clip((head0 - f.head_height) / nr.head_drop, 0.0, 1.0)
         score = score + nr.head_weight * np.nan_to_num(drop, nan=0.0)
     return np.asarray(score)
+
+
+def arm_height(f: Features, base: RestBaseline) -> np.ndarray:
+    """The arms' elevation from straight down (deg, mean of the seen arms), read from the
+    picture: the wrist's drop below the shoulder over the arm's picture length when it hung
+    at rest (hanging, it lies across the line of sight from any side, so its full length is
+    seen). The pose model's 3-D arm reads 6-11 deg low, most from the front; this reading,
+    2-5 deg (rendered tune and test clips). Without a rest posture, the 3-D reading."""
+    seen = []
+    for side in ("left", "right"):
+        ref = base.get(f"{side}_arm_2d")
+        if ref is not None and ref > 0:
+            drop = np.asarray(getattr(f, f"{side}_drop_2d")) / ref
+            seen.append(np.degrees(np.arccos(np.clip(drop, -1.0, 1.0))))
+    if not seen:
+        return np.asarray(f.elevation, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no arm seen: NaN, as meant
+        return np.asarray(np.nanmean(np.stack(seen), axis=0))
 
 
 @dataclass

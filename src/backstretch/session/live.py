@@ -29,6 +29,7 @@ from backstretch.analysis.faults import (
 from backstretch.analysis.judge import (
     FormJudge,
     RestBaseline,
+    arm_height,
     build_rep,
     event_faults,
     rounding_of,
@@ -58,7 +59,7 @@ SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
     "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach", "elevation_low",
     "elevation_high", "arms_forward", "hands_off_centre", "knee_angle", "hips_over_feet", "twist",
-    "shoulders_forward", "head_height", "shoulder_width",
+    "shoulders_forward", "head_height", "shoulder_width", "left_drop_2d", "right_drop_2d",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
 
@@ -318,6 +319,7 @@ class LiveSession:
         if f is not None:
             view, _ = self._view()
             rounding = rounding_of(f, self._rest, self.ex)
+            f.arm_height = arm_height(f, self._rest)
             flags = frame_flags(f, self.ex, view, rounding, active)
             raw = {c for c, arr in flags.items() if arr[-1]}
             seen = {c for c, arr in frame_seen(f, rounding, active, self.ex).items() if arr[-1]}

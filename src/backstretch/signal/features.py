@@ -67,6 +67,13 @@ class Features:
     shake: FloatArray  # RMS of hand motion at 1.2-5 Hz over 1 s, torso lengths (NaN: fps too low)
     elevation_speed: FloatArray  # d(elevation)/dt, deg/s
     yaw: FloatArray  # body yaw to the camera, deg, 0 = facing it, 90 = side-on
+    # -- the arms' height seen in the picture (judge.arm_height turns them into degrees) -----
+    left_arm_2d: FloatArray  # the left arm's picture length (upper + fore) / torso's there
+    right_arm_2d: FloatArray  # ... the right arm's
+    left_drop_2d: FloatArray  # the left wrist below its shoulder in the picture / torso there
+    right_drop_2d: FloatArray  # ... the right wrist's
+    arm_height: FloatArray  # elevation the arm-height faults judge, deg (the 3-D reading
+    # until judge.arm_height replaces it with the picture's, against the rest posture)
     # -- the stretch envelope (what counts as the position) --------------------------------
     elevation_low: FloatArray  # elevation of the lower arm, deg
     upper_arm_low: FloatArray  # elevation of the lower upper arm (shoulder to elbow), deg
@@ -175,7 +182,7 @@ def compute_features(
     )
     px_per_unit = torso_2d / torso
 
-    elev, upper_elev, straight, elbow2d, len2d = [], [], [], [], []
+    elev, upper_elev, straight, elbow2d, len2d, arm2d, drop2d = [], [], [], [], [], [], []
     for s, e, wr in SIDES:
         upper, fore = norm(pt(s) - pt(e)), norm(pt(e) - pt(wr))
         arm_len = max(_nanmedian(upper + fore, torso), 1e-6)
@@ -186,10 +193,11 @@ def compute_features(
         upper_elev.append(np.degrees(np.arccos(np.clip(drop_elbow, -1.0, 1.0))))
         with np.errstate(invalid="ignore", divide="ignore"):
             straight.append(norm(pt(s) - pt(wr)) / (upper + fore))
-        l2 = (norm(pt(s, p2v) - pt(e, p2v)) + norm(pt(e, p2v) - pt(wr, p2v))) / (
-            arm_len * px_per_unit
-        )
+        arm_px = norm(pt(s, p2v) - pt(e, p2v)) + norm(pt(e, p2v) - pt(wr, p2v))
+        l2 = arm_px / (arm_len * px_per_unit)
         len2d.append(l2)
+        arm2d.append(arm_px / max(torso_2d, 1e-6))
+        drop2d.append((pt(wr, p2v)[:, 1] - pt(s, p2v)[:, 1]) / max(torso_2d, 1e-6))
         elbow2d.append(joint_angle(pt(s, p2v), pt(e, p2v), pt(wr, p2v)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames give NaN, as meant
@@ -323,6 +331,11 @@ def compute_features(
         shake=shake,
         elevation_speed=elevation_speed,
         yaw=yaw,
+        left_arm_2d=arm2d[0],
+        right_arm_2d=arm2d[1],
+        left_drop_2d=drop2d[0],
+        right_drop_2d=drop2d[1],
+        arm_height=elevation.copy(),
         elevation_low=elevation_low,
         upper_arm_low=upper_arm_low,
         elevation_high=elevation_high,
