@@ -6,6 +6,7 @@ whole test split (from the kept poses, so it runs in a minute) meets floors at t
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from backstretch.analysis.faults import HAND_RULES
+from backstretch.analysis.judge import RestBaseline, arm_height
 from backstretch.exercise import FAULT_CODES, builtin_exercise
 from backstretch.pipeline import analyze_source, open_source
 from backstretch.pose.replay import open_recording
@@ -199,6 +201,27 @@ def test_the_arms_height_is_read_from_the_picture_closer_than_in_3d(clip):
     in_3d = float(np.nanmedian(f.elevation[held]))
     assert abs(picture - true) < abs(in_3d - true), (picture, in_3d, true)
     assert abs(picture - true) <= 15.0, (picture, true)
+
+
+def test_the_arms_height_without_a_rest_posture_is_the_3d_one_and_a_short_rest_arm_is_not_trusted():
+    """No rest posture seen: the 3-D reading. A rest posture whose arm looked short (it hung
+    bent): from the side the held arm is seen at its full length, so the reading holds."""
+    f = analyze_source(
+        open_source(RENDERED / "test-clean-hana-75-7.landmarks.jsonl.gz"), builtin_exercise()
+    ).features
+    assert np.array_equal(arm_height(f, RestBaseline()), f.elevation, equal_nan=True)
+    rest = np.nan_to_num(f.elevation, nan=90.0) < 24.0
+    good, short = RestBaseline(keep=len(f)), RestBaseline(keep=len(f))
+    good.observe_all(f, rest)
+    bent = dataclasses.replace(
+        f, left_arm_2d=f.left_arm_2d * 0.7, right_arm_2d=f.right_arm_2d * 0.7
+    )
+    short.observe_all(bent, rest)
+    held = np.nan_to_num(f.elevation) > 70.0
+    assert held.sum() >= 20
+    right, wrong = arm_height(f, good)[held], arm_height(f, short)[held]
+    assert np.nanmedian(right) > 75.0
+    assert abs(np.nanmedian(wrong) - np.nanmedian(right)) < 3.0
 
 
 #: (clip, repetitions): a child filmed from the front, whose hips the model guesses 0.48 torso

@@ -87,7 +87,10 @@ def arm_height(f: Features, base: RestBaseline) -> np.ndarray:
     for side in ("left", "right"):
         ref = base.get(f"{side}_arm_2d")
         if ref is not None and ref > 0:
-            drop = np.asarray(getattr(f, f"{side}_drop_2d")) / ref
+            # an arm never looks longer than it is: one seen longer now than at rest (it
+            # hung bent, or the person came nearer) is measured against its length now
+            length = np.fmax(ref, np.asarray(getattr(f, f"{side}_arm_2d")))
+            drop = np.asarray(getattr(f, f"{side}_drop_2d")) / length
             seen.append(np.degrees(np.arccos(np.clip(drop, -1.0, 1.0))))
     if not seen:
         return np.asarray(f.elevation, dtype=np.float64)
