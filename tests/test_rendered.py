@@ -205,9 +205,10 @@ def test_the_arms_height_is_read_from_the_picture_closer_than_in_3d(clip):
 
 def test_the_arms_height_without_a_rest_posture_is_the_3d_one_and_a_short_rest_arm_is_not_trusted():
     """No rest posture seen: the 3-D reading. A rest posture whose arm looked short (it hung
-    bent): from the side the held arm is seen at its full length, so the reading holds."""
+    bent): from the side the held arm (here at belly height, where a short length reads
+    far too low) is seen at its full length, so the reading holds."""
     f = analyze_source(
-        open_source(RENDERED / "test-clean-hana-75-7.landmarks.jsonl.gz"), builtin_exercise()
+        open_source(RENDERED / "test-arms_too_low-eli-75-2.landmarks.jsonl.gz"), builtin_exercise()
     ).features
     assert np.array_equal(arm_height(f, RestBaseline()), f.elevation, equal_nan=True)
     rest = np.nan_to_num(f.elevation, nan=90.0) < 24.0
@@ -217,10 +218,10 @@ def test_the_arms_height_without_a_rest_posture_is_the_3d_one_and_a_short_rest_a
         f, left_arm_2d=f.left_arm_2d * 0.7, right_arm_2d=f.right_arm_2d * 0.7
     )
     short.observe_all(bent, rest)
-    held = np.nan_to_num(f.elevation) > 70.0
+    held = np.nan_to_num(f.elevation) > 45.0  # hands at the belly (57 deg), from the side
     assert held.sum() >= 20
     right, wrong = arm_height(f, good)[held], arm_height(f, short)[held]
-    assert np.nanmedian(right) > 75.0
+    assert 50.0 < np.nanmedian(right) < 62.0
     assert abs(np.nanmedian(wrong) - np.nanmedian(right)) < 3.0
 
 
