@@ -41,6 +41,7 @@ RENDERED = ROOT / "benchmarks" / "data" / "rendered"
 REAL = [
     ROOT / "tests" / "data" / "pose_squats.mp4",
     ROOT / "tests" / "data" / "sports2d_demo.mp4",
+    ROOT / "tests" / "data" / "combined_squat_dance.gif",
     *sorted((ROOT / "tests" / "data" / "keraal").glob("*.json")),
 ]
 TARGETS = {"rep_exact_pct": 98.0, "completed_exact_pct": 95.0, "hold_mae_s": 1.0, "f1": 0.9}
