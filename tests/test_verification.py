@@ -112,15 +112,24 @@ def test_a_check_whose_measure_is_missing_is_skipped_and_does_not_stop_the_hold(
     assert abs(r.reps[0].hold_s - perf.truth(limits_for(ex))["reps"][0]["hold_s"]) <= 1.0
 
 
-def test_no_rest_posture_means_no_rounding_check(ex):
+def test_no_rest_posture_means_no_rounding_and_no_arm_height_check(ex):
     """The recording starts with the arms already up and ends before they come down: there is
-    nothing to measure the rounding against, so the check is skipped with that reason."""
+    nothing to measure the rounding against, nor a hanging arm's length to read the arms'
+    height against, so those checks are skipped with that reason; the whole recording
+    (with its rest) makes them."""
     perf = _perf(Style(), "oblique", lead_s=0.1)
     frames = [f for f in perf.frames() if 4.5 <= f.t < 17.0]
     a = analyze_frames(iter(frames), perf.info, ex)
     assert a.report.summary.rep_count == 1
-    reason = {c.check: c.reason for c in a.report.checks_skipped}.get("no_rounding", "")
-    assert "resting posture" in reason
+    reasons = {c.check: c.reason for c in a.report.checks_skipped}
+    assert "resting posture" in reasons.get("no_rounding", "")
+    for code in ("arms_too_low", "arms_too_high"):
+        assert "hanging length" in reasons.get(code, ""), reasons
+    assert np.isnan(a.features.arm_height).all()
+    whole = analyze_frames(perf.frames(), perf.info, ex)
+    assert not {"no_rounding", "arms_too_low"} & {c.check for c in whole.report.checks_skipped}
+    held = whole.timeline.phase == "position"
+    assert 75 < np.nanmedian(whole.features.arm_height[held]) < 100
 
 
 @pytest.mark.parametrize("style", ["bowed-flexion", "neutral-protraction", "neutral-mixed-slow"])

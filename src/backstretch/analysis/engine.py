@@ -29,8 +29,9 @@ from backstretch.analysis.judge import (
     event_faults,
     hold_timing,
     rounding_of,
+    skip_without_rest,
 )
-from backstretch.analysis.model import Rep, Report, SkippedCheck, VideoFacts
+from backstretch.analysis.model import Rep, Report, VideoFacts
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
 from backstretch.analysis.report_text import out_of_picture, warnings_for
 from backstretch.analysis.scoring import summarize
@@ -41,10 +42,6 @@ from backstretch.signal.hands import attach_hands
 from backstretch.signal.tracking import series_jumps
 from backstretch.types import Landmark, PoseFrame, PoseSeries, VideoInfo
 
-NO_REST = (
-    "the recording shows no moment standing with the arms down, so the rounding has no "
-    "resting posture to be measured against"
-)
 KEY_POINTS = [
     int(m)
     for m in (
@@ -263,9 +260,7 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
 
     light = series.extra.get("brightness")
     active, skipped = active_checks(ex, view, f, light)
-    if "no_rounding" in active and base.get("shoulders_forward") is None:
-        active.discard("no_rounding")
-        skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
+    skipped.extend(skip_without_rest(active, base))
     flags = frame_flags(f, ex, view, tl.rounding, active)
     seen = frame_seen(f, tl.rounding, active, ex)
     vis = np.where(series.detected[:, None], series.visibility[:, KEY_POINTS], 0.0).mean(axis=1)

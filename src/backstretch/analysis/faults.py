@@ -31,8 +31,10 @@ EVENT_RULES = ("hold_too_short", "release_too_fast", "jerky_movement")
 
 NEEDS = {
     "elbows_bent": ("straightness", "shoulders, elbows and wrists"),
-    "arms_too_low": ("arm_height", "shoulders and wrists"),
-    "arms_too_high": ("arm_height", "shoulders and wrists"),
+    # (the arms are seen where the 3-D arm is; their height is judged on ``arm_height``,
+    # which also needs a rest posture: judge.skip_without_rest)
+    "arms_too_low": ("elevation", "shoulders and wrists"),
+    "arms_too_high": ("elevation", "shoulders and wrists"),
     "hands_apart": ("hands_gap_2d", "wrists"),
     "no_rounding": ("shoulders_forward", "shoulders and hips"),
     "stance_too_narrow": ("stance", "ankles"),

@@ -77,12 +77,41 @@ def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
     return np.asarray(score)
 
 
+#: Why a check that needs the resting posture is skipped, per check.
+NO_REST = {
+    "no_rounding": "the recording shows no moment standing with the arms down, so the "
+    "rounding has no resting posture to be measured against",
+    "arms_too_low": "the recording shows no moment standing with the arms down, so the arms' "
+    "height has no hanging length to be read against",
+}
+NO_REST["arms_too_high"] = NO_REST["arms_too_low"]
+#: The resting measures each of those checks needs (any one of them will do).
+_REST_NEEDS = {
+    "no_rounding": ("shoulders_forward",),
+    "arms_too_low": ("left_arm_2d", "right_arm_2d"),
+    "arms_too_high": ("left_arm_2d", "right_arm_2d"),
+}
+
+
+def skip_without_rest(active: set[str], base: RestBaseline) -> list[SkippedCheck]:
+    """Take out of ``active`` the checks whose resting measure has not been seen, and say
+    why (offline: in the whole recording; live: so far)."""
+    out = []
+    for code, needs in _REST_NEEDS.items():
+        if code in active and all(base.get(m) is None for m in needs):
+            active.discard(code)
+            out.append(SkippedCheck(check=code, reason=NO_REST[code]))
+    return out
+
+
 def arm_height(f: Features, base: RestBaseline) -> np.ndarray:
-    """The arms' elevation from straight down (deg, mean of the seen arms), read from the
-    picture: the wrist's drop below the shoulder over the arm's picture length when it hung
-    at rest (hanging, it lies across the line of sight from any side, so its full length is
-    seen). The pose model's 3-D arm reads 6-11 deg low, most from the front; this reading,
-    2-5 deg (rendered tune and test clips). Without a rest posture, the 3-D reading."""
+    """The arms' elevation from straight down (deg, mean of the seen arms) that the
+    arm-height faults judge, read from the picture: the wrist's drop below the shoulder over
+    the arm's picture length when it hung at rest (hanging, it lies across the line of sight
+    from any side, so its full length is seen). On the held frames of the rendered tune clips
+    it reads 2.8 deg low on average, the pose model's 3-D arm 8 deg low (11 from the front,
+    and 25 on a short body). NaN where no arm with a rest length is seen (without a rest
+    posture the checks are skipped: :func:`skip_without_rest`)."""
     seen = []
     for side in ("left", "right"):
         ref = base.get(f"{side}_arm_2d")
@@ -93,7 +122,7 @@ def arm_height(f: Features, base: RestBaseline) -> np.ndarray:
             drop = np.asarray(getattr(f, f"{side}_drop_2d")) / length
             seen.append(np.degrees(np.arccos(np.clip(drop, -1.0, 1.0))))
     if not seen:
-        return np.asarray(f.elevation, dtype=np.float64)
+        return np.full(len(f), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # no arm seen: NaN, as meant
         return np.asarray(np.nanmean(np.stack(seen), axis=0))

@@ -30,7 +30,7 @@ def measures_png(a: Analysis, ex: Exercise) -> bytes:
     f, tl = a.features, a.timeline
     fr = ex.faults
     panels = [
-        ("Arm elevation (deg)", f.elevation, [fr.arms_too_low.min_deg, fr.arms_too_high.max_deg]),
+        ("Arm height (deg)", f.arm_height, [fr.arms_too_low.min_deg, fr.arms_too_high.max_deg]),
         ("Upper-back rounding (score)", tl.rounding, [fr.no_rounding.min_score]),
         ("Arm straightness", f.straightness, [fr.elbows_bent.straightness_min]),
         ("Hands apart (torso lengths)", f.hands_gap_2d, [fr.hands_apart.max_gap]),

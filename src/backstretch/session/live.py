@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from backstretch.analysis.engine import KEY_POINTS, NO_REST
+from backstretch.analysis.engine import KEY_POINTS
 from backstretch.analysis.envelope import in_envelope
 from backstretch.analysis.faults import (
     FRAME_RULES,
@@ -33,6 +33,7 @@ from backstretch.analysis.judge import (
     build_rep,
     event_faults,
     rounding_of,
+    skip_without_rest,
 )
 from backstretch.analysis.model import Rep, SkippedCheck
 from backstretch.analysis.phases import Episode, Phase, PhaseMachine
@@ -59,7 +60,7 @@ SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
     "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach", "elevation_low",
     "elevation_high", "arms_forward", "hands_off_centre", "knee_angle", "hips_over_feet", "twist",
-    "shoulders_forward", "head_height", "shoulder_width", "left_drop_2d", "right_drop_2d",
+    "shoulders_forward", "head_height", "shoulder_width", "arm_height",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
 
@@ -215,9 +216,7 @@ class LiveSession:
             state.view = view
             if f is not None:
                 active, skipped = active_checks(self.ex, view, f, light)
-                if "no_rounding" in active and self._rest.get("shoulders_forward") is None:
-                    active.discard("no_rounding")
-                    skipped.append(SkippedCheck(check="no_rounding", reason=NO_REST))
+                skipped.extend(skip_without_rest(active, self._rest))
                 state.checks_unavailable = [
                     f"{s.check.replace('_', ' ')}: {s.reason}" for s in skipped
                 ]
@@ -319,7 +318,6 @@ class LiveSession:
         if f is not None:
             view, _ = self._view()
             rounding = rounding_of(f, self._rest, self.ex)
-            f.arm_height = arm_height(f, self._rest)
             flags = frame_flags(f, self.ex, view, rounding, active)
             raw = {c for c, arr in flags.items() if arr[-1]}
             seen = {c for c, arr in frame_seen(f, rounding, active, self.ex).items() if arr[-1]}
@@ -398,6 +396,7 @@ class LiveSession:
             causal=True,
         )
         attach_hands(f, series.hands)
+        f.arm_height = arm_height(f, self._rest)  # before smoothing, in degrees
         f.extra["key_visibility"] = float(np.mean(series.visibility[-1, KEY_POINTS]))
         win = self.ex.live.release_speed_window_s
         # the fastest lowering since the last judged frame: a quick release between two

@@ -68,9 +68,11 @@ class Features:
     elevation_speed: FloatArray  # d(elevation)/dt, deg/s
     yaw: FloatArray  # body yaw to the camera, deg, 0 = facing it, 90 = side-on
     # -- the arms' height seen in the picture (judge.arm_height turns them into degrees) -----
-    left_arm_2d: FloatArray  # the left arm's picture length (upper + fore) / torso's there
+    # (in pixels: offline and live alike; a torso length would be the whole recording's
+    # offline and the last 2.5 s's live, where the rounding itself shortens it from the front)
+    left_arm_2d: FloatArray  # the left arm's picture length (upper + fore)
     right_arm_2d: FloatArray  # ... the right arm's
-    left_drop_2d: FloatArray  # the left wrist below its shoulder in the picture / torso there
+    left_drop_2d: FloatArray  # the left wrist below its shoulder in the picture
     right_drop_2d: FloatArray  # ... the right wrist's
     arm_height: FloatArray  # elevation the arm-height faults judge, deg (the 3-D reading
     # until judge.arm_height replaces it with the picture's, against the rest posture)
@@ -196,8 +198,8 @@ def compute_features(
         arm_px = norm(pt(s, p2v) - pt(e, p2v)) + norm(pt(e, p2v) - pt(wr, p2v))
         l2 = arm_px / (arm_len * px_per_unit)
         len2d.append(l2)
-        arm2d.append(arm_px / max(torso_2d, 1e-6))
-        drop2d.append((pt(wr, p2v)[:, 1] - pt(s, p2v)[:, 1]) / max(torso_2d, 1e-6))
+        arm2d.append(arm_px)
+        drop2d.append(pt(wr, p2v)[:, 1] - pt(s, p2v)[:, 1])
         elbow2d.append(joint_angle(pt(s, p2v), pt(e, p2v), pt(wr, p2v)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames give NaN, as meant
