@@ -106,13 +106,14 @@ def test_accuracy_on_the_test_split_meets_the_floors():
     assert sum(res["phantom_real"].values()) == 0, res["phantom_real"]
 
 
-#: Just under the values measured on 2026-12-04 (rep 97.6 %, completed 95.1 %, hold MAE
-#: 1.11 s, worst F1 0.50). The studio's child body gus (0.84 m) stands and holds its hands in
-#: proportion to its size, so its clean sets are clean in the truth; the model's poor poses of
-#: that body still pause its holds (the rounding read weakly at 40 deg) and miss its hands
-#: apart. The bodies the model follows well stay under 1.0 s.
-FLOORS: dict = {"rep_exact_pct": 97.5, "completed_exact_pct": 95.0, "hold_mae_s": 1.2,
-                "hold_mae_s_good_bodies": 1.0, "f1": 0.45}  # fmt: skip
+#: At the targets where met, just under the values measured where not (2026-12-07: rep
+#: 100 %, completed 97.6 %, hold MAE 1.10 s, worst F1 0.80). The studio's child body gus
+#: (0.84 m) stands and holds its hands in proportion to its size, so its clean sets are clean
+#: in the truth; the model's poor poses of that body still pause its holds (the rounding read
+#: weakly at 40 deg) and miss its hands apart at 50 deg. The bodies the model follows well
+#: stay under 1.0 s.
+FLOORS: dict = {"rep_exact_pct": 98.0, "completed_exact_pct": 95.0, "hold_mae_s": 1.2,
+                "hold_mae_s_good_bodies": 1.0, "f1": 0.75}  # fmt: skip
 #: Non-stretch clips that are known to count a repetition, and why (none since the envelope
 #: sees the elbows held down by the sides: a phone or hands pressed together at the chest).
 KNOWN_PHANTOMS: dict[str, str] = {}
@@ -231,20 +232,46 @@ def test_a_rest_arm_that_looked_short_is_not_trusted():
 def test_the_live_coach_reads_the_arms_height_as_the_offline_analysis_does(clip, low):
     """Chest-high arms of a short body seen from the front (the 3-D arm read 53 deg for 78)
     and hands at the belly: the live coach, fed the same poses, agrees with the analysis."""
+    for reps in (_report(clip).reps, _live(clip).reps):
+        assert len(reps) == 1
+        assert any(f.code == "arms_too_low" for f in reps[0].faults) == low
+
+
+def _live(clip: str):
+    """The live coach's summary of a rendered clip, fed its kept poses frame by frame."""
     from backstretch.session import LiveSession
 
-    path = RENDERED / f"{clip}.landmarks.jsonl.gz"
-    offline = analyze_source(open_source(path), builtin_exercise()).report
-    src = open_source(path)
+    src = open_source(RENDERED / f"{clip}.landmarks.jsonl.gz")
     live = LiveSession(builtin_exercise(), src.info.width, src.info.height)
     for frame in src.frames:
         if live.started_t is None:
             live.start(frame.t)
         live.push(frame)
-    summary = live.stop()
-    for reps in (offline.reps, summary.reps):
-        assert len(reps) == 1
-        assert any(f.code == "arms_too_low" for f in reps[0].faults) == low
+    return live.stop()
+
+
+#: (clip, the repetition's faults, or None for no repetition): the envelope's "one thing
+#: wrong with the arms" reads the hands' height as arms_too_low does, from the picture. A
+#: child's chest-high hands held apart, which the 3-D arm read at 54-58 deg (low, so two
+#: things wrong), are one faulty repetition; carrying a box at the chest (low, bent and
+#: apart) is still none, in every split.
+ONE_THING_WRONG = [
+    ("test-hands_apart-gus-10-0", {"hands_apart"}),
+    ("test-hands_apart-eli-30-1", {"hands_apart"}),
+    ("tune-move-carry_box-ben-45", None),
+    ("test-move-carry_box-gus-50", None),
+    ("holdout-move-carry_box-lou-15", None),
+]
+
+
+@pytest.mark.parametrize(("clip", "faults"), ONE_THING_WRONG, ids=[c for c, _ in ONE_THING_WRONG])
+def test_the_envelope_reads_the_hands_height_as_the_fault_does(clip, faults):
+    for reps in (_report(clip).reps, _live(clip).reps):
+        if faults is None:
+            assert reps == []
+        else:
+            assert len(reps) == 1
+            assert faults <= {f.code for f in reps[0].faults}, reps[0].faults
 
 
 #: (clip, repetitions): a child filmed from the front, whose hips the model guesses 0.48 torso

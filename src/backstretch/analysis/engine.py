@@ -22,6 +22,8 @@ from backstretch.analysis.faults import (
     frame_seen,
 )
 from backstretch.analysis.judge import (
+    ARM_MEASURES,
+    ROUNDING_MEASURES,
     FormJudge,
     RestBaseline,
     arm_height,
@@ -237,6 +239,13 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     step = float(np.median(np.diff(t))) if n > 1 else 1.0 / info.fps
     dt = np.diff(t, append=t[-1] + step)
     view, yaw = camera_view(f.yaw[f.detected], ex)
+    # The arms' height is read before the repetitions are found (the envelope judges it too),
+    # against their length in every frame with the arms down; the rounding's resting posture
+    # comes from the frames outside the repetitions (below).
+    arms_down = np.nan_to_num(f.elevation, nan=90.0) < ex.detection.exit_deg
+    base = RestBaseline(keep=n)
+    base.observe_all(f, arms_down, ARM_MEASURES)
+    f.arm_height = arm_height(f, base)
     episodes = _episodes(f, ex)
     refined = [_refine(ep, f, ex) for ep in episodes]
 
@@ -252,11 +261,8 @@ def analyze_series(series: PoseSeries, info: VideoInfo, ex: Exercise) -> Analysi
     in_rep = np.zeros(n, dtype=bool)
     for a, _, _, b in refined:
         in_rep[a : b + 1] = True
-    rest = ~in_rep & (np.nan_to_num(f.elevation, nan=90.0) < ex.detection.exit_deg)
-    base = RestBaseline(keep=n)
-    base.observe_all(f, rest)
+    base.observe_all(f, ~in_rep & arms_down, ROUNDING_MEASURES)
     tl.rounding = rounding_of(f, base, ex)
-    f.arm_height = arm_height(f, base)
 
     light = series.extra.get("brightness")
     active, skipped = active_checks(ex, view, f, light)

@@ -21,8 +21,14 @@ from backstretch.signal.features import Features
 def _several_faults(f: Features, e: Envelope) -> np.ndarray:
     """A faulty but recognisable attempt gets one thing about the arms wrong, not two or
     more of: hands low (or the elbows down by the sides), elbows bent, hands apart (the fault
-    limits are in the envelope)."""
-    low = _lt(f.elevation, e.faulty_low_deg) | _lt(f.upper_arm_low, e.faulty_upper_arm_deg)
+    limits are in the envelope). The hands' height is the one ``arms_too_low`` judges (the
+    picture against the arms' length at rest); where no rest posture is known, the 3-D arm."""
+    picture = np.asarray(f.arm_height, dtype=np.float64)
+    low = np.where(
+        np.isfinite(picture),
+        _lt(picture, e.faulty_low_picture_deg),
+        _lt(f.elevation, e.faulty_low_deg),
+    ) | _lt(f.upper_arm_low, e.faulty_upper_arm_deg)
     wrong = (
         low.astype(int)
         + _lt(f.straightness, e.faulty_straightness)

@@ -29,12 +29,11 @@ from backstretch.analysis.model import Fault, Rep, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
 from backstretch.signal.features import Features
 
-#: The measures of the resting posture that the rounding and the arms' height are measured
-#: against.
-BASELINE_MEASURES = (
-    "shoulders_forward", "trunk_forward", "head_height", "rounding_raw", "left_arm_2d",
-    "right_arm_2d",
-)  # fmt: skip
+#: The measures of the resting posture that the rounding is measured against ...
+ROUNDING_MEASURES = ("shoulders_forward", "trunk_forward", "head_height", "rounding_raw")
+#: ... and the arms' picture lengths their height is read against.
+ARM_MEASURES = ("left_arm_2d", "right_arm_2d")
+BASELINE_MEASURES = ROUNDING_MEASURES + ARM_MEASURES
 
 
 class RestBaseline:
@@ -45,15 +44,17 @@ class RestBaseline:
     def __init__(self, keep: int = 600) -> None:
         self._values: dict[str, deque[float]] = {m: deque(maxlen=keep) for m in BASELINE_MEASURES}
 
-    def observe(self, f: Features, i: int) -> None:
-        for m, store in self._values.items():
+    def observe(self, f: Features, i: int, measures: tuple[str, ...] = BASELINE_MEASURES) -> None:
+        for m in measures:
             v = float(getattr(f, m)[i])
             if math.isfinite(v):
-                store.append(v)
+                self._values[m].append(v)
 
-    def observe_all(self, f: Features, rest: np.ndarray) -> None:
+    def observe_all(
+        self, f: Features, rest: np.ndarray, measures: tuple[str, ...] = BASELINE_MEASURES
+    ) -> None:
         for i in np.flatnonzero(rest).tolist():
-            self.observe(f, i)
+            self.observe(f, i, measures)
 
     def get(self, measure: str, min_count: int = 5) -> float | None:
         store = self._values[measure]

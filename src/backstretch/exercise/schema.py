@@ -91,6 +91,7 @@ class Envelope(Strict):
     max_hands_off_centre: float = Field(gt=0)
     max_hands_crossed: float = Field(gt=0)
     faulty_low_deg: float = Field(gt=0)
+    faulty_low_picture_deg: float = Field(default=62.0, gt=0)
     faulty_upper_arm_deg: float = Field(gt=0)
     faulty_straightness: float = Field(gt=0, le=1)
     faulty_hands_gap: float = Field(gt=0)
