@@ -95,6 +95,9 @@ def test_idle_person_gives_no_reps(ex):
     script.segments[0] = type(script.segments[0])(30.0, "rest")
     analysis, _ = run(Performer(script, seed=5), ex)
     assert analysis.report.summary.rep_count == 0
+    said = [w for w in analysis.report.warnings if "never came up" in w]
+    assert said, analysis.report.warnings  # and how high they got: hanging, under 20 deg
+    assert int(said[0].split("at most about ")[1].split(" deg")[0]) < 20
 
 
 @pytest.mark.parametrize(

@@ -274,6 +274,19 @@ def test_the_envelope_reads_the_hands_height_as_the_fault_does(clip, faults):
             assert faults <= {f.code for f in reps[0].faults}, reps[0].faults
 
 
+def test_arms_that_never_come_up_are_said_so_and_a_low_repetition_is_still_counted():
+    """Hands kept by the hips (the picture reads them at most 20 deg from hanging; an upright
+    phone, from the front): no repetition, and the report says how high the arms got. Hands
+    at belly height beside it are a repetition with arms_too_low, and no such warning."""
+    low = _report("holdout-arms_too_low-jun-15-0")
+    assert low.reps == []
+    said = [w for w in low.warnings if "never came up" in w]
+    assert said and 10 <= int(said[0].split("at most about ")[1].split(" deg")[0]) <= 30
+    belly = _report("test-arms_too_low-eli-15-0")
+    assert len(belly.reps) == 1 and "arms_too_low" in {f.code for f in belly.reps[0].faults}
+    assert not [w for w in belly.warnings if "never came up" in w]
+
+
 #: (clip, repetitions): a child filmed from the front, whose hips the model guesses 0.48 torso
 #: lengths forward of its feet (forward-back lies along the line of sight there), still counts;
 #: whole-body leans against a wall, seen from the side, still do not.

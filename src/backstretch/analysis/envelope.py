@@ -119,7 +119,17 @@ def why_not(f: Features, ex: Exercise, raised: np.ndarray) -> list[str]:
     """The reasons, most frequent first, that frames with the arms raised were not the stretch
     (for "no repetition found": say what was seen instead)."""
     if not raised.any():
-        return []
+        # the arms never came up: say how high they got (the picture's reading where a rest
+        # posture gives one, else the 3-D arm), most of the time's highest
+        height = np.where(np.isfinite(f.arm_height), f.arm_height, f.elevation)
+        if not np.isfinite(height).any():
+            return []
+        peak = float(np.nanpercentile(height, 95))
+        return [
+            f"the arms never came up to the stretch position (at most about {peak:.0f} deg "
+            "from hanging; the stretch holds them straight out in front at chest height, "
+            "about 90 deg)"
+        ]
     counts = Counter({name: int((flags & raised).sum()) for name, flags in outside(f, ex).items()})
     share = raised.sum()
     return [CONDITIONS[n][1] for n, c in counts.most_common() if c >= 0.25 * share]
