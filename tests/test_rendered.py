@@ -152,6 +152,14 @@ AGREEMENT = [
     ("test-arms_too_low-eli-15-0", "arms_too_low", True),
     ("holdout-arms_too_high-kim-30-0", "arms_too_high", True),
     ("test-arms_too_high-hana-15-0", "arms_too_high", True),
+    # the feet's gap from the picture, undone for the turn: a wide stance at 45 deg that the
+    # 3-D ankles read 1.16 (limit 1.38), and shoulder-width feet turned far (59-63 deg)
+    ("holdout-stance_too_wide-kim-30-1", "stance_too_wide", True),
+    ("tune-stance_too_wide-ben-45-2", "stance_too_wide", True),
+    ("test-clean-gus-40-10", "stance_too_wide", False),
+    ("tune-arms_too_low-cleo-60-1", "stance_too_wide", False),
+    ("test-stance_too_narrow-eli-25-1", "stance_too_narrow", True),
+    ("holdout-clean-kim-10-2", "stance_too_narrow", False),
 ]
 
 
@@ -235,6 +243,14 @@ def test_the_live_coach_reads_the_arms_height_as_the_offline_analysis_does(clip,
     for reps in (_report(clip).reps, _live(clip).reps):
         assert len(reps) == 1
         assert any(f.code == "arms_too_low" for f in reps[0].faults) == low
+
+
+def test_the_live_coach_reads_a_far_turned_stance_as_the_offline_analysis_does():
+    """A child turned 59 deg: over the live window's 2.5 s the turn's estimate wanders, and
+    undoing it fully made its shoulder-width feet a wide stance live (not offline)."""
+    for reps in (_report("test-clean-gus-40-10").reps, _live("test-clean-gus-40-10").reps):
+        assert len(reps) == 2
+        assert not any(f.code == "stance_too_wide" for r in reps for f in r.faults)
 
 
 def _live(clip: str):
