@@ -89,8 +89,8 @@ NO_REST["arms_too_high"] = NO_REST["arms_too_low"]
 #: The resting measures each of those checks needs (any one of them will do).
 _REST_NEEDS = {
     "no_rounding": ("shoulders_forward",),
-    "arms_too_low": ("left_arm_2d", "right_arm_2d"),
-    "arms_too_high": ("left_arm_2d", "right_arm_2d"),
+    "arms_too_low": ARM_MEASURES,
+    "arms_too_high": ARM_MEASURES,
 }
 
 
