@@ -71,7 +71,7 @@ CONDITIONS: dict[str, tuple[Condition, str]] = {
     ),
     "several_faults": (
         lambda f, e: _several_faults(f, e),
-        "the arms were low, bent and apart at once (carrying something?)",
+        "two of these at once: hands low, elbows bent, hands apart (holding something?)",
     ),
     "hands_to_one_side": (
         lambda f, e: _gt(f.hands_off_centre, e.max_hands_off_centre),
@@ -83,7 +83,7 @@ CONDITIONS: dict[str, tuple[Condition, str]] = {
     ),
     "body_leaning": (
         lambda f, e: _gt(np.abs(f.hips_over_feet), e.max_hips_over_feet),
-        "the whole body was leaning (against a wall?)",
+        "the hips were well forward or back of the feet (leaning on a wall, or sitting back?)",
     ),
     "twisted": (
         lambda f, e: _gt(f.twist, e.max_twist_deg),
