@@ -107,12 +107,10 @@ def test_accuracy_on_the_test_split_meets_the_floors():
 
 
 #: At the targets where met, just under the values measured where not (2026-12-07: rep
-#: 100 %, completed 97.6 %, hold MAE 1.10 s, worst F1 0.80). The studio's child body gus
+#: 100 %, completed 100 %, hold MAE 0.66 s, worst F1 0.80). The studio's child body gus
 #: (0.84 m) stands and holds its hands in proportion to its size, so its clean sets are clean
-#: in the truth; the model's poor poses of that body still pause its holds (the rounding read
-#: weakly at 40 deg) and miss its hands apart at 50 deg. The bodies the model follows well
-#: stay under 1.0 s.
-FLOORS: dict = {"rep_exact_pct": 98.0, "completed_exact_pct": 95.0, "hold_mae_s": 1.2,
+#: in the truth; the model's poses of that body miss its hands apart at 50 deg.
+FLOORS: dict = {"rep_exact_pct": 98.0, "completed_exact_pct": 95.0, "hold_mae_s": 1.0,
                 "hold_mae_s_good_bodies": 1.0, "f1": 0.75}  # fmt: skip
 #: Non-stretch clips that are known to count a repetition, and why (none since the envelope
 #: sees the elbows held down by the sides: a phone or hands pressed together at the chest).
@@ -160,6 +158,16 @@ AGREEMENT = [
     ("tune-arms_too_low-cleo-60-1", "stance_too_wide", False),
     ("test-stance_too_narrow-eli-25-1", "stance_too_narrow", True),
     ("holdout-clean-kim-10-2", "stance_too_narrow", False),
+    # the rounding undone for the turn read at rest, not in the stretch: the real straight
+    # backs are still found (35-55 deg, where the two turns differ most) ...
+    ("tune-no_rounding-ben-35-0", "no_rounding", True),
+    ("holdout-no_rounding-ivo-40-0", "no_rounding", True),
+    ("test-no_rounding-fay-50-0", "no_rounding", True),
+    ("test-no_rounding-hana-55-1", "no_rounding", True),
+    # ... and wide stances filmed at 15 and 25 deg, read turned 38-41 deg in the stretch and
+    # 7-14 at rest, are not given a straight back (they are seen from the front)
+    ("test-stance_too_wide-fay-15-0", "no_rounding", False),
+    ("test-stance_too_wide-hana-25-1", "no_rounding", False),
 ]
 
 
@@ -251,6 +259,22 @@ def test_the_live_coach_reads_a_far_turned_stance_as_the_offline_analysis_does()
     for reps in (_report("test-clean-gus-40-10").reps, _live("test-clean-gus-40-10").reps):
         assert len(reps) == 2
         assert not any(f.code == "stance_too_wide" for r in reps for f in r.faults)
+
+
+def test_the_rounding_is_undone_for_the_turn_at_rest_offline_and_live():
+    """A child turned 40 deg, read turned further with its arms forward: undoing the
+    shoulders' travel for that turn read its rounding weakly and paused both holds 3.6-4.2 s.
+    With the turn read at rest both holds are within 1.5 s of the truth (live, the second
+    still loses 5 s to short pauses, as before). A wide stance filmed at 15 deg, read turned
+    38 deg in the stretch and 7 at rest, is not judged for the rounding, offline or live."""
+    truth = load(RENDERED / "test-clean-gus-40-10.truth.json")
+    reps = _report("test-clean-gus-40-10").reps
+    assert len(reps) == len(truth.reps) == 2
+    for got, want in zip(reps, truth.reps, strict=True):
+        assert abs(got.hold_s - want.hold_s) <= 1.5, (got.hold_s, want.hold_s)
+    skipped = {c.check: c.reason for c in _report("test-stance_too_wide-fay-15-0").checks_skipped}
+    assert "turned only 7 deg" in skipped["no_rounding"], skipped
+    assert "no_rounding" in {c.check for c in _live("test-stance_too_wide-fay-15-0").checks_skipped}
 
 
 def _live(clip: str):

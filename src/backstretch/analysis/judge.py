@@ -27,10 +27,13 @@ import numpy as np
 from backstretch.analysis.faults import NEEDS, fault_record
 from backstretch.analysis.model import Fault, Rep, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
-from backstretch.signal.features import Features
+from backstretch.signal.features import FORWARD_MIN_YAW, Features
 
 #: The measures of the resting posture that the rounding is measured against ...
-ROUNDING_MEASURES = ("shoulders_forward", "trunk_forward", "head_height", "rounding_raw")
+ROUNDING_MEASURES = (
+    "shoulders_forward", "shoulders_offset_2d", "yaw", "trunk_forward", "head_height",
+    "rounding_raw",
+)  # fmt: skip
 #: ... and the arms' picture lengths their height is read against.
 ARM_MEASURES = ("left_arm_2d", "right_arm_2d")
 BASELINE_MEASURES = ROUNDING_MEASURES + ARM_MEASURES
@@ -63,15 +66,22 @@ class RestBaseline:
 
 def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
     """How far the upper back is rounded in each frame, in the units of ``no_rounding.min``:
-    the shoulders' travel forward of the hips (protraction and upper-back flexion; the thing
-    itself, seen from any side but the front) against the rest posture, plus a little of the
-    head's drop. NaN where the shoulders or hips are not seen, or no rest posture was seen."""
+    the shoulders' travel forward of the hips in the picture (protraction and upper-back
+    flexion; the thing itself, seen from any side but the front) against the rest posture,
+    undone for the body's turn at rest, plus a little of the head's drop. NaN where the
+    shoulders or hips are not seen, no rest posture was seen, or the body was turned less
+    than ``FORWARD_MIN_YAW`` at rest."""
     nr = ex.faults.no_rounding
-    sh0 = base.get("shoulders_forward")
+    off0, yaw0 = base.get("shoulders_offset_2d"), base.get("yaw")
     head0 = base.get("head_height")
-    if sh0 is None:
+    if off0 is None or yaw0 is None or yaw0 < FORWARD_MIN_YAW:
         return np.full(len(f), np.nan)
-    score = (f.shoulders_forward - sh0) / nr.shoulders_forward
+    # undone for the turn read at rest: with the arms forward the pose model reads the body
+    # turned 4 deg further on average, and up to 25 deg with a wide stance (the travel then
+    # read too short); the live coach's rest posture keeps it too, where its last 2.5 s
+    # would read the turn of the stretch
+    turn = math.sin(math.radians(yaw0))
+    score = (f.shoulders_offset_2d - off0) / turn / nr.shoulders_forward
     if head0 is not None:
         drop = np.clip((head0 - f.head_height) / nr.head_drop, 0.0, 1.0)
         score = score + nr.head_weight * np.nan_to_num(drop, nan=0.0)
@@ -88,7 +98,7 @@ NO_REST = {
 NO_REST["arms_too_high"] = NO_REST["arms_too_low"]
 #: The resting measures each of those checks needs (any one of them will do).
 _REST_NEEDS = {
-    "no_rounding": ("shoulders_forward",),
+    "no_rounding": ("shoulders_offset_2d",),
     "arms_too_low": ARM_MEASURES,
     "arms_too_high": ARM_MEASURES,
 }
@@ -102,6 +112,15 @@ def skip_without_rest(active: set[str], base: RestBaseline) -> list[SkippedCheck
         if code in active and all(base.get(m) is None for m in needs):
             active.discard(code)
             out.append(SkippedCheck(check=code, reason=NO_REST[code]))
+    yaw0 = base.get("yaw")
+    if "no_rounding" in active and yaw0 is not None and yaw0 < FORWARD_MIN_YAW:
+        active.discard("no_rounding")
+        reason = (
+            f"standing at rest the body was turned only {yaw0:.0f} deg from the camera (under "
+            f"{FORWARD_MIN_YAW:.0f}), so the shoulders' forward travel is not in the picture; "
+            "a camera at about 45 deg can"
+        )
+        out.append(SkippedCheck(check="no_rounding", reason=reason))
     return out
 
 

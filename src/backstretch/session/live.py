@@ -60,7 +60,7 @@ SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
     "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach", "elevation_low",
     "elevation_high", "arms_forward", "hands_off_centre", "knee_angle", "hips_over_feet", "twist",
-    "shoulders_forward", "head_height", "shoulder_width", "arm_height",
+    "shoulders_forward", "shoulders_offset_2d", "head_height", "shoulder_width", "arm_height",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
 

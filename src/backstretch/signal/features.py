@@ -92,6 +92,7 @@ class Features:
     gap_spread: FloatArray  # standard deviation of the hand gap over 1 s, torso lengths
     # -- the rounding of the upper back, seen several ways (raw, not baselined) -------------
     shoulders_forward: FloatArray  # shoulder midpoint forward of the hip midpoint / torso
+    shoulders_offset_2d: FloatArray  # ... in the picture, before it is undone for the turn
     head_height: FloatArray  # ears above the shoulder midpoint / torso (drops as the head bows)
     shoulder_width: FloatArray  # shoulder to shoulder / torso (narrows as the blades protract)
     settle_speed: FloatArray  # how fast the shoulders and head still move (torso lengths/s)
@@ -286,8 +287,13 @@ def compute_features(
     ear2 = _mid(pt(L.LEFT_EAR, p2v), pt(L.RIGHT_EAR, p2v))
     facing_2d = np.sign(_nanmedian(pt(L.NOSE, p2v)[:, 0] - ear2[:, 0], 0.0))
     side_turn = float(np.sin(np.radians(yaw_med)))
+    # the same offset before it is undone for the turn (the rounding undoes it with the turn
+    # read at rest: with the arms forward the model reads the body turned further)
+    shoulders_offset_2d = (sh2[:, 0] - hip2[:, 0]) * facing_2d / torso_2d
+    if facing_2d == 0:
+        shoulders_offset_2d = np.full(len(t), np.nan)
     if side_turn >= np.sin(np.radians(FORWARD_MIN_YAW)) and facing_2d != 0:
-        shoulders_forward = (sh2[:, 0] - hip2[:, 0]) * facing_2d / torso_2d / side_turn
+        shoulders_forward = shoulders_offset_2d / side_turn
     else:
         shoulders_forward = np.full(len(t), np.nan)
     head_height = dot(ear_mid - sh_mid, UP) / torso
@@ -358,6 +364,7 @@ def compute_features(
         elevation_spread=elevation_spread,
         gap_spread=gap_spread,
         shoulders_forward=shoulders_forward,
+        shoulders_offset_2d=shoulders_offset_2d,
         head_height=head_height,
         shoulder_width=shoulder_width,
         settle_speed=settle_speed,
