@@ -220,5 +220,6 @@ def test_the_live_window_stays_bounded(ex):
     session, _ = coach(perf, ex)
     assert len(session._window) <= ex.live.window_s * perf.camera.fps + 2
     # the resting posture was learnt, from a bounded number of frames
-    assert session._rest.get("shoulders_forward") is not None
+    assert session._rest.get("shoulders_offset_2d") is not None
+    assert session._rest.get("yaw") is not None
     assert all(len(v) <= v.maxlen for v in session._rest._values.values())

@@ -11,7 +11,7 @@ import numpy as np
 
 from backstretch.analysis.model import Fault, SkippedCheck
 from backstretch.exercise.schema import Exercise, HandRule, View
-from backstretch.signal.features import FORWARD_MIN_YAW, Features
+from backstretch.signal.features import Features
 
 FRAME_RULES = (
     "elbows_bent",
@@ -31,12 +31,12 @@ EVENT_RULES = ("hold_too_short", "release_too_fast", "jerky_movement")
 
 NEEDS = {
     "elbows_bent": ("straightness", "shoulders, elbows and wrists"),
-    # (the arms are seen where the 3-D arm is; their height is judged on ``arm_height``,
-    # which also needs a rest posture: judge.skip_without_rest)
+    # (a check is made where the 3-D arm is seen; a frame is judged where ``arm_height`` has
+    # a value, which also needs an arm's length at rest: judge.skip_without_rest)
     "arms_too_low": ("elevation", "shoulders and wrists"),
     "arms_too_high": ("elevation", "shoulders and wrists"),
     "hands_apart": ("hands_gap_2d", "wrists"),
-    "no_rounding": ("shoulders_forward", "shoulders and hips"),
+    "no_rounding": ("shoulders_offset_2d", "shoulders and hips"),
     "stance_too_narrow": ("stance", "ankles"),
     "stance_too_wide": ("stance", "ankles"),
     "trunk_leaning": ("trunk_forward", "shoulders and hips"),
@@ -107,7 +107,12 @@ def frame_seen(
     """Per-frame True where a frame rule's measure has a value (the check can be made)."""
     out = {}
     for code in active & set(FRAME_RULES):
-        x = rounding if code == "no_rounding" else np.asarray(getattr(f, NEEDS[code][0]))
+        if code == "no_rounding":
+            x = rounding
+        elif code in ("arms_too_low", "arms_too_high"):
+            x = np.asarray(f.arm_height)
+        else:
+            x = np.asarray(getattr(f, NEEDS[code][0]))
         out[code] = np.isfinite(x)
         if code in HAND_RULES:
             out[code] &= _hands_judged(f, _hand_rule(ex, code))
@@ -222,14 +227,9 @@ def active_checks(
         attr, parts = NEEDS[code]
         values = np.asarray(getattr(f, attr))[f.detected]
         if values.size == 0 or np.isnan(values).all():
-            reason = f"the {parts} were not seen"
-            if code == "no_rounding" and np.nanmedian(f.yaw) < FORWARD_MIN_YAW:
-                reason = (
-                    f"the body is turned less than {FORWARD_MIN_YAW:.0f} deg from the camera, so "
-                    "the shoulders' forward travel is not in the picture; a camera at about "
-                    "45 deg can"
-                )
-            skipped.append(SkippedCheck(check=code, reason=reason))
+            # (the rounding's turn at rest is judged with its rest posture:
+            # judge.skip_without_rest)
+            skipped.append(SkippedCheck(check=code, reason=f"the {parts} were not seen"))
             continue
         active.add(code)
     return active, skipped

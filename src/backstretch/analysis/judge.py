@@ -30,10 +30,7 @@ from backstretch.exercise.schema import Exercise, View
 from backstretch.signal.features import FORWARD_MIN_YAW, Features
 
 #: The measures of the resting posture that the rounding is measured against ...
-ROUNDING_MEASURES = (
-    "shoulders_forward", "shoulders_offset_2d", "yaw", "trunk_forward", "head_height",
-    "rounding_raw",
-)  # fmt: skip
+ROUNDING_MEASURES = ("shoulders_offset_2d", "yaw", "head_height")
 #: ... and the arms' picture lengths their height is read against.
 ARM_MEASURES = ("left_arm_2d", "right_arm_2d")
 BASELINE_MEASURES = ROUNDING_MEASURES + ARM_MEASURES
@@ -90,17 +87,17 @@ def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
 
 #: Why a check that needs the resting posture is skipped, per check.
 NO_REST = {
-    "no_rounding": "the recording shows no moment standing with the arms down, so the "
-    "rounding has no resting posture to be measured against",
-    "arms_too_low": "the recording shows no moment standing with the arms down, so the arms' "
-    "height has no hanging length to be read against",
+    "no_rounding": "no moment standing with the arms down (shoulders and hips seen) has been "
+    "seen, so the rounding has no resting posture to be measured against",
+    "arms_too_low": "no moment standing with the arms down (the arms seen) has been seen, so "
+    "the arms' height has no hanging length to be read against",
 }
 NO_REST["arms_too_high"] = NO_REST["arms_too_low"]
-#: The resting measures each of those checks needs (any one of them will do).
-_REST_NEEDS = {
-    "no_rounding": ("shoulders_offset_2d",),
-    "arms_too_low": ARM_MEASURES,
-    "arms_too_high": ARM_MEASURES,
+#: The resting measures each of those checks needs: all of ``all_of``, and one of ``any_of``.
+_REST_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "no_rounding": (("shoulders_offset_2d", "yaw"), ()),
+    "arms_too_low": ((), ARM_MEASURES),
+    "arms_too_high": ((), ARM_MEASURES),
 }
 
 
@@ -108,8 +105,11 @@ def skip_without_rest(active: set[str], base: RestBaseline) -> list[SkippedCheck
     """Take out of ``active`` the checks whose resting measure has not been seen, and say
     why (offline: in the whole recording; live: so far)."""
     out = []
-    for code, needs in _REST_NEEDS.items():
-        if code in active and all(base.get(m) is None for m in needs):
+    for code, (all_of, any_of) in _REST_NEEDS.items():
+        missing = any(base.get(m) is None for m in all_of)
+        if any_of and all(base.get(m) is None for m in any_of):
+            missing = True
+        if code in active and missing:
             active.discard(code)
             out.append(SkippedCheck(check=code, reason=NO_REST[code]))
     yaw0 = base.get("yaw")
