@@ -27,7 +27,7 @@ import numpy as np
 from backstretch.analysis.faults import NEEDS, fault_record
 from backstretch.analysis.model import Fault, Rep, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
-from backstretch.signal.features import FORWARD_MIN_YAW, Features
+from backstretch.signal.features import REST_FORWARD_MIN_YAW, Features
 
 #: The measures of the resting posture that the rounding is measured against ...
 ROUNDING_MEASURES = ("shoulders_offset_2d", "yaw", "head_height")
@@ -67,11 +67,11 @@ def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
     flexion; the thing itself, seen from any side but the front) against the rest posture,
     undone for the body's turn at rest, plus a little of the head's drop. NaN where the
     shoulders or hips are not seen, no rest posture was seen, or the body was turned less
-    than ``FORWARD_MIN_YAW`` at rest."""
+    than ``REST_FORWARD_MIN_YAW`` at rest."""
     nr = ex.faults.no_rounding
     off0, yaw0 = base.get("shoulders_offset_2d"), base.get("yaw")
     head0 = base.get("head_height")
-    if off0 is None or yaw0 is None or yaw0 < FORWARD_MIN_YAW:
+    if off0 is None or yaw0 is None or yaw0 < REST_FORWARD_MIN_YAW:
         return np.full(len(f), np.nan)
     # undone for the turn read at rest: with the arms forward the pose model reads the body
     # turned 4 deg further on average, and up to 25 deg with a wide stance (the travel then
@@ -113,11 +113,11 @@ def skip_without_rest(active: set[str], base: RestBaseline) -> list[SkippedCheck
             active.discard(code)
             out.append(SkippedCheck(check=code, reason=NO_REST[code]))
     yaw0 = base.get("yaw")
-    if "no_rounding" in active and yaw0 is not None and yaw0 < FORWARD_MIN_YAW:
+    if "no_rounding" in active and yaw0 is not None and yaw0 < REST_FORWARD_MIN_YAW:
         active.discard("no_rounding")
         reason = (
             f"standing at rest the body was turned only {yaw0:.0f} deg from the camera (under "
-            f"{FORWARD_MIN_YAW:.0f}), so the shoulders' forward travel is not in the picture; "
+            f"{REST_FORWARD_MIN_YAW:.0f}), so the shoulders' forward travel is not in the picture; "
             "a camera at about 45 deg can"
         )
         out.append(SkippedCheck(check="no_rounding", reason=reason))
