@@ -85,42 +85,40 @@ def rounding_of(f: Features, base: RestBaseline, ex: Exercise) -> np.ndarray:
     return np.asarray(score)
 
 
-#: Why a check that needs the resting posture is skipped, per check.
-NO_REST = {
-    "no_rounding": "no moment standing with the arms down (shoulders and hips seen) has been "
-    "seen, so the rounding has no resting posture to be measured against",
-    "arms_too_low": "no moment standing with the arms down (the arms seen) has been seen, so "
-    "the arms' height has no hanging length to be read against",
-}
-NO_REST["arms_too_high"] = NO_REST["arms_too_low"]
-#: The resting measures each of those checks needs: all of ``all_of``, and one of ``any_of``.
-_REST_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "no_rounding": (("shoulders_offset_2d", "yaw"), ()),
-    "arms_too_low": ((), ARM_MEASURES),
-    "arms_too_high": ((), ARM_MEASURES),
-}
+_NO_REST_ROUNDING = (
+    "no moment standing with the arms down (shoulders and hips seen) has been seen, so the "
+    "rounding has no resting posture to be measured against"
+)
+_NO_REST_ARMS = (
+    "no moment standing with the arms down (the arms seen) has been seen, so the arms' height "
+    "has no hanging length to be read against"
+)
 
 
 def skip_without_rest(active: set[str], base: RestBaseline) -> list[SkippedCheck]:
-    """Take out of ``active`` the checks whose resting measure has not been seen, and say
-    why (offline: in the whole recording; live: so far)."""
+    """Take out of ``active`` the checks whose resting measures have not been seen (offline:
+    in the whole recording; live: so far), or, for the rounding, whose body turn at rest is
+    too small to see it, and say why."""
     out = []
-    for code, (all_of, any_of) in _REST_NEEDS.items():
-        missing = any(base.get(m) is None for m in all_of)
-        if any_of and all(base.get(m) is None for m in any_of):
-            missing = True
-        if code in active and missing:
-            active.discard(code)
-            out.append(SkippedCheck(check=code, reason=NO_REST[code]))
-    yaw0 = base.get("yaw")
-    if "no_rounding" in active and yaw0 is not None and yaw0 < REST_FORWARD_MIN_YAW:
-        active.discard("no_rounding")
-        reason = (
-            f"standing at rest the body was turned only {yaw0:.0f} deg from the camera (under "
-            f"{REST_FORWARD_MIN_YAW:.0f}), so the shoulders' forward travel is not in the picture; "
-            "a camera at about 45 deg can"
-        )
-        out.append(SkippedCheck(check="no_rounding", reason=reason))
+    if all(base.get(m) is None for m in ARM_MEASURES):  # one arm's length will do
+        for code in ("arms_too_low", "arms_too_high"):
+            if code in active:
+                active.discard(code)
+                out.append(SkippedCheck(check=code, reason=_NO_REST_ARMS))
+    if "no_rounding" in active:
+        yaw0 = base.get("yaw")
+        reason = None
+        if base.get("shoulders_offset_2d") is None or yaw0 is None:
+            reason = _NO_REST_ROUNDING
+        elif yaw0 < REST_FORWARD_MIN_YAW:
+            reason = (
+                f"standing at rest the body was turned only {yaw0:.0f} deg from the camera "
+                f"(under {REST_FORWARD_MIN_YAW:.0f}), so the shoulders' forward travel is not "
+                "in the picture; a camera at about 45 deg can"
+            )
+        if reason is not None:
+            active.discard("no_rounding")
+            out.append(SkippedCheck(check="no_rounding", reason=reason))
     return out
 
 

@@ -58,9 +58,9 @@ from backstretch.types import PoseFrame, PoseSeries, PoseWindow
 #: Measures smoothed for the present moment; shake, speeds and yaw come from the raw window.
 SMOOTHED = (
     "elevation", "straightness", "elbow_2d", "arm_2d_length", "hands_gap", "hands_gap_2d", "stance",
-    "standing", "trunk_forward", "trunk_sideways", "rounding_raw", "reach", "elevation_low",
-    "elevation_high", "arms_forward", "hands_off_centre", "knee_angle", "hips_over_feet", "twist",
-    "shoulders_forward", "shoulders_offset_2d", "head_height", "shoulder_width", "arm_height",
+    "standing", "trunk_forward", "trunk_sideways", "reach", "elevation_low", "elevation_high",
+    "arms_forward", "hands_off_centre", "knee_angle", "hips_over_feet", "twist",
+    "shoulders_offset_2d", "head_height", "shoulder_width", "arm_height",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
 
