@@ -232,7 +232,11 @@ def compute_features(
     trunk = sh_mid - hip_mid
     neck = ear_mid - sh_mid
     trunk_forward = signed_incline(trunk, forward)
-    trunk_sideways = np.abs(signed_incline(trunk, left))
+    # Sideways lean is a bend to the side of the pelvis: measured across the hips' line, not
+    # the shoulders' and hips' mean, which turns with the shoulders in the stretch (a wide
+    # stance turns it 25 deg) and then takes in part of the trunk's forward incline.
+    pelvis_left = unit(horizontal(pt(L.LEFT_HIP) - pt(L.RIGHT_HIP)))
+    trunk_sideways = np.abs(signed_incline(trunk, pelvis_left))
     rounding_raw = signed_incline(neck, forward) - trunk_forward
 
     wrist_mid = _mid(pt(L.LEFT_WRIST), pt(L.RIGHT_WRIST))
