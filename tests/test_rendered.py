@@ -139,6 +139,10 @@ AGREEMENT = [
     # a wide stance turns the shoulders 25 deg in the stretch: across their line the trunk's
     # forward incline read 10-12 deg sideways; across the hips' line 7.7
     ("test-stance_too_wide-hana-25-1", "trunk_leaning", False),
+    # the release's pace: a jerky hold at 24 fps whose jitter read a peak lowering speed of
+    # 266 deg/s (over the old 240), and a fast release at 10 fps
+    ("holdout-jerky_movement-kim-45-0", "release_too_fast", False),
+    ("test-release_too_fast-eli-80-2", "release_too_fast", True),
     # hanging arms read 19-23 deg from the side on fay: the repetition still ends, and the
     # rest posture after it lets the rounding be judged
     ("test-no_rounding-fay-80-2", "no_rounding", True),
@@ -346,3 +350,17 @@ LEANS = [
 def test_a_whole_body_lean_is_judged_only_where_the_view_shows_it(clip, reps):
     report = _report(clip)
     assert report.summary.rep_count == reps, report.summary
+
+
+#: (clip, flagged) live: a fast release at 10 fps, which the live coach's peak speed (a slope
+#: over 0.25 s) missed, and a slow one by a person 69 px tall (the report refuses so small a
+#: person; the live coach judges it), whose pose drops in 0.34 s at the end of a 1.9 s
+#: release (its fall reads 0.20 s, the slowest of tune's live ones).
+LIVE_RELEASES = [("test-release_too_fast-eli-80-2", True), ("tune-clean-dev-60-7", False)]
+
+
+@pytest.mark.parametrize(("clip", "flagged"), LIVE_RELEASES, ids=[c for c, _ in LIVE_RELEASES])
+def test_the_live_coach_times_the_release_as_the_report_does(clip, flagged):
+    reps = _live(clip).reps
+    codes = {f.code for r in reps for f in r.faults}
+    assert len(reps) == 1 and ("release_too_fast" in codes) is flagged, codes

@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from backstretch.signal.filters import (
     OneEuroFilter,
+    fall_time,
     fill_gaps,
     moving_rms,
     moving_slope,
@@ -157,3 +158,37 @@ def test_pose_jumps(shift, gap_frames, expected):
     img[10 : 10 + gap_frames] = np.nan
     got = pose_jumps(t, img, 1.0, 1.0, max_jump=1.0, max_gap_s=0.5)
     assert got.tolist() == pytest.approx(expected)
+
+
+def _fall(duration: float, fps: float, top: float = 85.0, low: float = 8.0):
+    """Arms held at ``top``, lowered on a half cosine over ``duration`` s, then at ``low``."""
+    t = np.arange(0.0, 4.0 + duration, 1.0 / fps)
+    s = np.clip((t - 2.0) / duration, 0.0, 1.0)
+    return t, low + (top - low) * (1 + np.cos(np.pi * s)) / 2
+
+
+@pytest.mark.parametrize("fps", [10.0, 30.0, 60.0])
+@pytest.mark.parametrize("duration", [0.35, 1.5])
+def test_fall_time_times_the_middle_of_the_drop(fps, duration):
+    # a half cosine spends 41 % of its time between 80 % and 20 % of its drop
+    t, x = _fall(duration, fps)
+    got = fall_time(t, x, 85.0)
+    assert got is not None and got == pytest.approx(0.410 * duration, abs=0.25 / fps)
+
+
+def test_fall_time_ignores_jitter_before_the_fall_and_a_record_cut_at_the_floor():
+    t, x = _fall(1.5, 30.0)
+    whole = fall_time(t, x, 85.0, floor=18.0)
+    jittered = x + np.where(t < 2.0, np.random.default_rng(1).normal(0, 3, len(t)), 0.0)
+    assert fall_time(t, jittered, 85.0, floor=18.0) == pytest.approx(whole, abs=0.02)
+    cut = x > 17.0  # live, the repetition closes once the arms are down
+    assert fall_time(t[cut], x[cut], 85.0, floor=18.0) == pytest.approx(whole, abs=0.02)
+    # without the floor the cut record's drop ends higher than the whole one's
+    assert abs(fall_time(t[cut], x[cut], 85.0) - fall_time(t, x, 85.0)) > 0.05
+
+
+def test_fall_time_abstains_without_a_fall():
+    t, x = _fall(1.0, 30.0, top=40.0, low=30.0)
+    assert fall_time(t, x, 40.0, min_drop=20.0) is None
+    assert fall_time(t[:1], x[:1], 85.0) is None
+    assert fall_time(t, x, float("nan")) is None

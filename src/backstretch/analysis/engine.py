@@ -157,7 +157,6 @@ def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> tuple[Rep, Fo
         tl.hold_clock[i] = judge.hold_s
     tl.hold_clock[i_exit : i_end + 1] = judge.hold_s
     end_t = float(t[i_end])
-    speed = f.elevation_speed[i_exit : i_end + 1]
     faults = judge.faults(p1) + event_faults(
         ex,
         c.active,
@@ -165,7 +164,11 @@ def _judge(k: int, idx: tuple[int, int, int, int], c: _Context) -> tuple[Rep, Fo
         enter_t=p0,
         exit_t=p1,
         end_t=end_t,
-        lowering_speed=float(-np.nanmin(speed, initial=0.0)),
+        release=(
+            t[i_enter : i_end + 1],
+            f.elevation[i_enter : i_end + 1],
+            float(np.nanmedian(f.elevation[i_enter:i_exit])),
+        ),
         shake=f.shake[i_start:i_exit],
         hold_s=judge.hold_s,
     )

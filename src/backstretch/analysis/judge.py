@@ -28,6 +28,7 @@ from backstretch.analysis.faults import NEEDS, fault_record
 from backstretch.analysis.model import Fault, Rep, SkippedCheck
 from backstretch.exercise.schema import Exercise, View
 from backstretch.signal.features import REST_FORWARD_MIN_YAW, Features
+from backstretch.signal.filters import fall_time
 
 #: The measures of the resting posture that the rounding is measured against ...
 ROUNDING_MEASURES = ("shoulders_offset_2d", "yaw", "head_height")
@@ -305,14 +306,19 @@ def event_faults(
     enter_t: float,
     exit_t: float,
     end_t: float,
-    lowering_speed: float,
+    release: tuple[np.ndarray, np.ndarray, float],
     shake: list[float] | np.ndarray,
     hold_s: float,
 ) -> list[Fault]:
-    """The rules that judge a repetition as a whole."""
+    """The rules that judge a repetition as a whole. ``release``: the times and arm
+    elevations from the position to the end of the repetition, and the elevation held in
+    the position."""
     fr, out = ex.faults, []
-    if "release_too_fast" in active and lowering_speed > fr.release_too_fast.max_speed_deg_s:
-        out.append(fault_record(ex, "release_too_fast", exit_t, end_t))
+    rf = fr.release_too_fast
+    if "release_too_fast" in active:
+        secs = fall_time(*release, floor=ex.detection.rest_deg, min_drop=rf.min_drop_deg)
+        if secs is not None and secs < rf.min_fall_s:
+            out.append(fault_record(ex, "release_too_fast", exit_t, end_t))
     values = np.asarray(shake, dtype=np.float64)
     values = values[np.isfinite(values)]
     if (

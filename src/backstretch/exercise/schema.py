@@ -179,7 +179,8 @@ class NoRounding(Rule):
 
 
 class ReleaseTooFast(Rule):
-    max_speed_deg_s: float = Field(gt=0)
+    min_fall_s: float = Field(gt=0)
+    min_drop_deg: float = Field(gt=0)
 
 
 class JerkyMovement(Rule):

@@ -63,6 +63,7 @@ SMOOTHED = (
     "shoulders_offset_2d", "head_height", "shoulder_width", "arm_height",
 )  # fmt: skip
 _MAX_STEP_S = 0.5  # a longer gap between frames adds at most this much to any timer
+_MAX_LOG = 3600  # frames of a repetition's elevation kept (a minute at 60 fps)
 
 
 @dataclass
@@ -73,7 +74,15 @@ class _RepLog:
     vis: list[float] = field(default_factory=list)
     reach: float = -math.inf
     shake: list[float] = field(default_factory=list)
-    lowest_speed: float = 0.0
+    # the arms' elevation in the position (its median: the height held) and every frame's
+    # from the position on, for the release's pace; bounded
+    held: deque[float] = field(default_factory=lambda: deque(maxlen=_MAX_LOG))
+    fall: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=_MAX_LOG))
+
+    def release(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """The times and elevations from the position on, and the elevation held in it."""
+        te = np.array(self.fall, dtype=np.float64).reshape(-1, 2)
+        return te[:, 0], te[:, 1], float(np.median(self.held)) if self.held else math.nan
 
 
 class LiveSession:
@@ -106,6 +115,7 @@ class LiveSession:
         self._judged_t = -math.inf  # ... and its time
         self.frames_judged = 0
         self._unjudged = 0
+        self._fresh: list[tuple[float, float]] = []  # (t, elevation) since the last judged frame
 
     # -- control ---------------------------------------------------------------------------
     def start(self, t: float | None = None) -> None:
@@ -252,8 +262,10 @@ class LiveSession:
         before = len(self.machine.episodes)
         phase = self.machine.update(t, elevation, gate)
         closed = len(self.machine.episodes) > before
-        if f is not None and (phase is Phase.RELEASING or closed):  # the release's speed
-            self._log.lowest_speed = min(self._log.lowest_speed, f.extra["speed"])
+        if f is not None and (phase in (Phase.POSITION, Phase.RELEASING) or closed):
+            if phase is Phase.POSITION:
+                self._log.held.append(elevation)
+            self._log.fall.extend(self._fresh)
         if closed:
             self._close_rep(self.machine.episodes[-1], active)
         if self.machine.current is not self._episode:
@@ -359,7 +371,7 @@ class LiveSession:
             enter_t=ep.enter_t,
             exit_t=ep.exit_t,
             end_t=ep.end_t,
-            lowering_speed=-log.lowest_speed,
+            release=log.release(),
             shake=log.shake,
             hold_s=judge.hold_s,
         )
@@ -404,6 +416,8 @@ class LiveSession:
         fresh = range(max(1, len(f) - self._unjudged), len(f) + 1)
         f.extra["speed"] = min(_slope(f.t[:j], f.elevation[:j], win) for j in fresh)
         f.extra["speed_long"] = _slope(f.t, f.elevation, 2 * win)
+        k = min(self._unjudged, len(f))  # the raw elevations since the last judged frame
+        self._fresh = list(zip(f.t[-k:].tolist(), f.elevation[-k:].tolist(), strict=True))
         # the measures of this moment, smoothed causally (One Euro); the window keeps the raw
         # ones, which the shake and speeds need
         now = np.array([getattr(f, m)[-1] for m in SMOOTHED])

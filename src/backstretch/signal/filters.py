@@ -5,6 +5,7 @@
   forwards and backwards (``scipy.signal.filtfilt``): no lag, for recorded video. Each
   NaN-free run is filtered on its own, so a lost pose never smears into its neighbours.
 - :func:`moving_rms` measures how much a (band-passed) signal moves over a window.
+- :func:`fall_time` times a fall through the middle of its drop (a release's pace).
 - :class:`OneEuroFilter` is the causal filter of Casiez, Roussel and Vogel (CHI 2012) for
   live use: smooth when still, little lag when moving.
 """
@@ -167,6 +168,44 @@ def derivative(t: FloatArray, x: FloatArray, n: int = 1) -> FloatArray:
             return np.full_like(out, np.nan)
         out = np.gradient(out, t, axis=0)
     return out
+
+
+def fall_time(
+    t: FloatArray,
+    x: FloatArray,
+    top: float,
+    *,
+    floor: float = -math.inf,
+    band: tuple[float, float] = (0.2, 0.8),
+    min_drop: float = 0.0,
+) -> float | None:
+    """Seconds ``x`` took to fall through the middle of its drop from ``top`` to its lowest
+    value (or ``floor``, if that is higher: where the fall is said to end, so that a record
+    cut short there and a longer one read the same): from the last time it was above
+    ``band[1]`` of the drop to the first time it was below ``band[0]`` (crossings
+    interpolated between samples). The time of a whole fall depends on where it is said to
+    begin and end, and a peak rate on a single noisy step; the middle of the drop is timed by
+    two crossings. None when the drop is under ``min_drop`` or ``x`` has fewer than two
+    finite samples."""
+    ok = np.isfinite(x)
+    t, x = np.asarray(t, dtype=np.float64)[ok], np.asarray(x, dtype=np.float64)[ok]
+    if len(x) < 2 or not math.isfinite(top):
+        return None
+    low = max(float(np.min(x)), floor)
+    drop = top - low
+    if drop <= max(min_drop, 0.0):
+        return None
+    hi, lo = low + band[1] * drop, low + band[0] * drop
+    below = int(np.argmax(x <= lo))  # x reaches its lowest value, so one is there
+    above = np.flatnonzero(x[:below] >= hi)
+    if below == 0 or not above.size:
+        return None
+
+    def crossing(i: int, level: float) -> float:  # between samples i and i + 1
+        step = x[i] - x[i + 1]
+        return float(t[i] + (t[i + 1] - t[i]) * ((x[i] - level) / step if step else 0.0))
+
+    return crossing(below - 1, lo) - crossing(int(above[-1]), hi)
 
 
 class OneEuroFilter:
