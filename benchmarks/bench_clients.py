@@ -8,7 +8,9 @@ replays a real performance's landmarks (MediaPipe's poses of a rendered stretch,
 ``benchmarks/data/rendered``) at 30 fps, over its own WebSocket and session, and sends the
 next frame only when the answer to the last one arrived (a late answer drops frames, it
 never queues them). Prints per number of clients: answer latency p50/p95, frames answered /
-offered, and the server's CPU time per landmark frame (from /proc). Target: p95 < 50 ms with
+offered, and the server's CPU time per landmark frame (from /proc), for two servers side by
+side: the coach as shipped, which judges everyone less often when it is busy
+(``web/load.py``), and the same coach with a fixed judge rate. Target: p95 < 50 ms with
 20 clients; at least 200 clients on one core at that latency. First, without a server: what
 one landmark frame costs the coach in-process, judged and between judgements.
 """
@@ -17,13 +19,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +119,40 @@ def in_process(msgs: list[dict]) -> None:
           f"mean {np.mean(judged + between):.2f} ms a frame")  # fmt: skip
 
 
+@contextlib.contextmanager
+def server(exercise: Path | None, clients: int) -> Iterator[tuple[str, int]]:
+    """``backstretch serve --pose browser`` pinned to core 0: its WebSocket URL and pid."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("backstretch")
+    cmd = ["taskset", "-c", "0", str(exe), "serve", "--pose", "browser", "--no-browser",
+           "--no-store", "--port", str(port), "--max-clients", str(clients + 5)]  # fmt: skip
+    if exercise is not None:
+        cmd += ["--exercise", str(exercise)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield f"ws://127.0.0.1:{port}/ws/live", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def judge_hz(url: str) -> float:
+    health = url.replace("ws://", "http://").replace("/ws/live", "/api/health")
+    with urllib.request.urlopen(health, timeout=5) as r:
+        return float(json.load(r)["judge_hz"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 20, 50, 100, 200])
@@ -119,42 +160,34 @@ def main() -> None:
     args = ap.parse_args()
     msgs = messages()
     in_process(msgs)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    exe = Path(sys.executable).with_name("backstretch")
-    server = subprocess.Popen(
-        ["taskset", "-c", "0", str(exe), "serve", "--pose", "browser", "--no-browser",
-         "--no-store", "--port", str(port), "--max-clients", str(max(args.clients) + 5)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    # the same coach with its judge rate fixed (never lowered under load), for comparison
+    text = (files("backstretch.exercise") / "definitions" / "back_stretch.toml").read_text()
+    fixed_toml = re.sub(r"(?m)^judge_busy_share = [0-9.]+", "judge_busy_share = 1.0", text)
+    assert fixed_toml != text
     os.sched_setaffinity(0, {1})
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        url = f"ws://127.0.0.1:{port}/ws/live"
-        print(f"server pinned to core 0, clients to core 1; {args.seconds:g} s per row, 30 fps "
-              f"offered per client; the performance: {PERFORMANCE.name}")  # fmt: skip
-        print(f"{'clients':>8} {'p50 ms':>8} {'p95 ms':>8} {'answered/offered':>17} "
-              f"{'server CPU ms/frame':>20}")  # fmt: skip
-        for n in args.clients:
-            cpu0 = cpu_seconds(server.pid)
-            lat, answered, offered = asyncio.run(run(url, n, args.seconds, msgs))
-            cpu = cpu_seconds(server.pid) - cpu0
-            p50, p95 = np.percentile(lat, [50, 95])
-            print(f"{n:>8} {p50:>8.1f} {p95:>8.1f} {answered / offered:>17.2f} "
-                  f"{1000 * cpu / max(answered, 1):>20.2f}", flush=True)  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as tmp:
+        fixed_path = Path(tmp) / "fixed_rate.toml"
+        fixed_path.write_text(fixed_toml)
+        with (
+            server(None, max(args.clients)) as (url, pid),
+            server(fixed_path, max(args.clients)) as (fixed_url, fixed_pid),
+        ):
+            print(f"servers pinned to core 0 (one at a time under load), clients to core 1; "
+                  f"{args.seconds:g} s per row, 30 fps offered per client; the performance: "
+                  f"{PERFORMANCE.name}. 'adaptive': the judge rate lowered when the server is "
+                  f"busy (live.judge_busy_share); 'fixed': always the full rate")  # fmt: skip
+            print(f"{'clients':>8} {'server':>9} {'p50 ms':>8} {'p95 ms':>8} "
+                  f"{'answered/offered':>17} {'CPU ms/frame':>13} {'judged/s':>9}")  # fmt: skip
+            for n in args.clients:
+                for name, u, p in (("adaptive", url, pid), ("fixed", fixed_url, fixed_pid)):
+                    cpu0 = cpu_seconds(p)
+                    lat, answered, offered = asyncio.run(run(u, n, args.seconds, msgs))
+                    cpu = cpu_seconds(p) - cpu0
+                    p50, p95 = np.percentile(lat, [50, 95])
+                    print(f"{n:>8} {name:>9} {p50:>8.1f} {p95:>8.1f} "
+                          f"{answered / offered:>17.2f} {1000 * cpu / max(answered, 1):>13.2f} "
+                          f"{judge_hz(u):>9.1f}", flush=True)  # fmt: skip
+                    time.sleep(2.0)  # the load gone, the adaptive rate climbs back
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from backstretch.pose.mediapipe_pose import POSE_TASK_SHA256
 from backstretch.pose.synthetic import Camera, Performer, stretch_script
 from backstretch.web import create_app
 from backstretch.web.browser_pose import VENDOR
+from backstretch.web.load import JudgeRate
 
 LOCAL = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws/live"
@@ -175,3 +176,57 @@ def test_a_server_that_poses_pictures_says_so(ex):
         assert c.get("/vendor/pose_landmarker_full.task").status_code == 404
     with pytest.raises(Exception, match="browser' or 'server"):
         create_app(ex, pose="phone")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _load(rate: JudgeRate, clock: _Clock, seconds: float, share: float, fps: float = 512.0):
+    """Frames arriving at ``fps`` for ``seconds``, each keeping the server busy ``share`` of
+    its interval (512 a second: exact in binary, so each second ends on a frame)."""
+    for _ in range(int(seconds * fps)):
+        clock.t += 1.0 / fps
+        rate.add(share / fps)
+
+
+def test_a_busy_server_judges_less_often_and_recovers():
+    clock = _Clock()
+    rate = JudgeRate(10.0, 4.0, 0.6, clock=clock)
+    _load(rate, clock, 5.0, 0.3)
+    assert rate.hz() == 10.0  # under the share: the full rate
+    _load(rate, clock, 1.0, 0.9)
+    assert rate.hz() == pytest.approx(10.0 * 0.6 / 0.9, rel=0.02)
+    _load(rate, clock, 10.0, 2.0)  # more than the core has: the floor, not below
+    assert rate.hz() == 4.0
+    _load(rate, clock, 1.0, 0.1)  # the load goes: a quarter faster a second
+    assert rate.hz() == pytest.approx(5.0, rel=0.02)
+    clock.t += 10.0  # an idle stretch, then one frame: back to the full rate
+    rate.add(0.001)
+    assert rate.hz() == 10.0
+
+
+def test_many_frames_at_once_lower_the_judge_rate_and_still_count_the_repetition(ex, cache):
+    """A client sending frames as fast as the answers come keeps the server busy: past the
+    busy share (set low here, so the test does not depend on this machine's speed) everyone
+    is judged less often, and the repetition is still counted with its hold."""
+    live = ex.live.model_copy(update={"judge_busy_share": 0.05, "judge_min_hz": 4.0})
+    busy = create_app(ex.model_copy(update={"live": live}), pose="browser", pose_cache=cache)
+    perf = Performer(stretch_script(1, 16.0), camera=Camera(yaw=45.0, fps=30.0), seed=5)
+    with TestClient(busy, base_url=LOCAL) as client:
+        assert client.get("/api/health").json()["judge_hz"] == ex.live.judge_max_hz
+        with client.websocket_connect(WS) as ws:
+            _hello(ws)
+            ws.send_text(json.dumps({"type": "start", "demo": True}))
+            assert ws.receive_json()["type"] == "started"
+            states = []
+            for f in perf.frames():
+                ws.send_text(_landmarks(f, perf.info))
+                states.append(ws.receive_json())
+            assert client.get("/api/health").json()["judge_hz"] < ex.live.judge_max_hz
+        assert states[-1]["rep_count"] == 1
+        assert max(s["hold_s"] for s in states) >= ex.targets.hold_s

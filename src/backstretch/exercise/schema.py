@@ -271,6 +271,8 @@ class LiveSay(Strict):
 class Live(Strict):
     window_s: float = Field(gt=0)
     judge_max_hz: float = Field(gt=0, le=1000)
+    judge_min_hz: float = Field(gt=0, le=1000)
+    judge_busy_share: float = Field(gt=0, le=1)
     cue_min_display_s: float = Field(ge=0)
     cue_debounce_s: float = Field(ge=0)
     min_brightness: float = Field(ge=0, le=1)

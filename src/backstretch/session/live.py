@@ -115,6 +115,7 @@ class LiveSession:
         self._judged_t = -math.inf  # ... and its time
         self.frames_judged = 0
         self._unjudged = 0
+        self.judge_hz = exercise.live.judge_max_hz  # a busy server lowers it (web.load.JudgeRate)
         self._fresh: list[tuple[float, float]] = []  # (t, elevation) since the last judged frame
 
     # -- control ---------------------------------------------------------------------------
@@ -169,9 +170,9 @@ class LiveSession:
     def push(self, frame: PoseFrame, brightness: float | None = None) -> LiveState:
         """Take the pose of the next frame (``brightness``: mean picture brightness 0-1).
 
-        At most ``live.judge_max_hz`` frames a second are judged; a frame sooner after the
-        last judged one (with the person still in view, or still not) enters the measures'
-        window and gets the last judgement, with its own time and landmarks."""
+        At most ``judge_hz`` (``live.judge_max_hz``) frames a second are judged; a frame
+        sooner after the last judged one (with the person still in view, or still not) enters
+        the measures' window and gets the last judgement, with its own time and landmarks."""
         t = frame.t
         step = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t
@@ -180,7 +181,7 @@ class LiveSession:
         if (
             last is not None
             # judged when it is nearer the next judging time than the frame after it would be
-            and t - self._judged_t + step / 2 < 1.0 / self.ex.live.judge_max_hz - 1e-6
+            and t - self._judged_t + step / 2 < 1.0 / self.judge_hz - 1e-6
             and (last.landmarks is not None) == (frame.image is not None)
             and not self.finished
         ):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -42,6 +43,7 @@ from backstretch.store.progress import history as build_history
 from backstretch.types import SKELETON
 from backstretch.web import browser_pose
 from backstretch.web.live import LandmarksMsg, LiveConnection, error
+from backstretch.web.load import JudgeRate
 from backstretch.web.security import LOOPBACK_HOSTS, Guard
 from backstretch.web.uploads import (
     MB,
@@ -102,6 +104,8 @@ def create_app(
     app.state.live_busy = False
     app.state.live_clients = 0
     app.state.pictures_received = 0  # live pictures accepted (none with pose="browser")
+    live_cfg = exercise.live
+    judge_rate = JudgeRate(live_cfg.judge_max_hz, live_cfg.judge_min_hz, live_cfg.judge_busy_share)
     app.state.uploads = uploads
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if pose == "browser":
@@ -127,7 +131,8 @@ def create_app(
         return {"ok": True, "version": __version__, "pose": pose,
                 "live_busy": app.state.live_busy, "live_clients": app.state.live_clients,
                 "max_clients": max_clients if pose == "browser" else 1,
-                "pictures_received": app.state.pictures_received}  # fmt: skip
+                "pictures_received": app.state.pictures_received,
+                "judge_hz": round(judge_rate.hz(), 2)}  # fmt: skip
 
     @app.get("/api/exercise")
     async def exercise_card() -> dict[str, Any]:
@@ -274,7 +279,10 @@ def create_app(
                         elif isinstance(parsed, LandmarksMsg):
                             # a few milliseconds of Python and no I/O: a worker thread would
                             # only add its hand-off and contend for the interpreter lock
+                            conn.session.judge_hz = judge_rate.hz()
+                            began = time.perf_counter()
                             out = conn.on_landmarks(parsed)
+                            judge_rate.add(time.perf_counter() - began)
                         else:
                             out = await run_in_threadpool(conn.handle, parsed)
                     else:
