@@ -175,9 +175,10 @@ def main() -> None:
             print(f"servers pinned to core 0 (one at a time under load), clients to core 1; "
                   f"{args.seconds:g} s per row, 30 fps offered per client; the performance: "
                   f"{PERFORMANCE.name}. 'adaptive': the judge rate lowered when the server is "
-                  f"busy (live.judge_busy_share); 'fixed': always the full rate")  # fmt: skip
+                  f"busy (live.judge_busy_share); 'fixed': always the full rate; judge Hz: the "
+                  f"rate /api/health gave after the row")  # fmt: skip
             print(f"{'clients':>8} {'server':>9} {'p50 ms':>8} {'p95 ms':>8} "
-                  f"{'answered/offered':>17} {'CPU ms/frame':>13} {'judged/s':>9}")  # fmt: skip
+                  f"{'answered/offered':>17} {'CPU ms/frame':>13} {'judge Hz':>9}")  # fmt: skip
             for n in args.clients:
                 for name, u, p in (("adaptive", url, pid), ("fixed", fixed_url, fixed_pid)):
                     cpu0 = cpu_seconds(p)

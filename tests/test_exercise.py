@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -46,6 +47,15 @@ def test_every_threshold_line_is_commented():
             "angle_2d_max_straightness must be above straightness_min",
         ),
         (lambda s: s.replace("down_after_s = 2.0", "down_after_s = 0"), "down_after_s"),
+        # an exercise written before the release was timed: what replaced the old key
+        (
+            lambda s: re.sub(r"min_fall_s = [0-9.]+", "max_speed_deg_s = 240.0", s),
+            "give min_fall_s",
+        ),
+        (
+            lambda s: re.sub(r"(?m)^judge_min_hz = [0-9.]+", "judge_min_hz = 50.0", s),
+            "judge_min_hz must not be above judge_max_hz",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -57,6 +67,8 @@ def test_every_threshold_line_is_commented():
         "typo",
         "picture-angle-never-counts",
         "down-at-once",
+        "release-speed-key",
+        "judge-rates",
     ],
 )
 def test_bad_definitions_are_refused_with_the_reason(tmp_path, change, expect):
@@ -65,6 +77,15 @@ def test_bad_definitions_are_refused_with_the_reason(tmp_path, change, expect):
     with pytest.raises(ExerciseDefinitionError) as e:
         load_exercise(bad)
     assert str(bad) in str(e.value) and expect in str(e.value)
+
+
+def test_a_custom_exercise_may_leave_out_how_a_busy_server_spares_itself(tmp_path):
+    text = re.sub(r"(?m)^judge_(min_hz|busy_share) = .*$", "", BUILTIN)
+    assert "judge_min_hz" not in text.split("[live]")[1].split("[")[0]
+    path = tmp_path / "older.toml"
+    path.write_text(text)
+    live = load_exercise(path).live
+    assert (live.judge_min_hz, live.judge_busy_share) == (4.0, 0.6)
 
 
 def test_missing_file(tmp_path):

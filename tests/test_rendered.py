@@ -360,7 +360,7 @@ LIVE_RELEASES = [("test-release_too_fast-eli-80-2", True), ("tune-clean-dev-60-7
 
 
 @pytest.mark.parametrize(("clip", "flagged"), LIVE_RELEASES, ids=[c for c, _ in LIVE_RELEASES])
-def test_the_live_coach_times_the_release_as_the_report_does(clip, flagged):
+def test_the_live_coach_times_the_release(clip, flagged):
     reps = _live(clip).reps
     codes = {f.code for r in reps for f in r.faults}
     assert len(reps) == 1 and ("release_too_fast" in codes) is flagged, codes

@@ -223,3 +223,20 @@ def test_the_live_window_stays_bounded(ex):
     assert session._rest.get("shoulders_offset_2d") is not None
     assert session._rest.get("yaw") is not None
     assert all(len(v) <= v.maxlen for v in session._rest._values.values())
+
+
+def test_frames_without_the_arms_in_the_hold_leave_the_release_timed(ex):
+    """The arms hidden for a moment in the hold (their elevation unknown) must not leave the
+    height held unknown: the fast release is still found, as the report finds it."""
+    perf = Performer(script(1, 16.0, faults={0: "release_too_fast"}), camera=CAM, seed=5)
+    frames = list(perf.frames())
+    for i in [i for i, f in enumerate(frames) if 12.0 <= f.t < 12.3]:
+        vis = frames[i].visibility.copy()
+        vis[[13, 14, 15, 16]] = 0.0  # elbows and wrists
+        frames[i] = replace(frames[i], visibility=vis)
+    live = LiveSession(ex, perf.info.width, perf.info.height)
+    live.start(frames[0].t)
+    for f in frames:
+        live.push(f)
+    reps = live.stop().reps
+    assert len(reps) == 1 and "release_too_fast" in {f.code for f in reps[0].faults}

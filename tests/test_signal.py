@@ -192,3 +192,16 @@ def test_fall_time_abstains_without_a_fall():
     assert fall_time(t, x, 40.0, min_drop=20.0) is None
     assert fall_time(t[:1], x[:1], 85.0) is None
     assert fall_time(t, x, float("nan")) is None
+
+
+def test_fall_time_is_not_fooled_by_a_low_sample_before_the_fall():
+    t, x = _fall(1.5, 24.0)
+    whole = fall_time(t, x, 85.0, floor=18.0)
+    early = x.copy()
+    early[0] = 25.0  # the record starts as the arms come up (live: the raise's last frames)
+    glitch = x.copy()
+    glitch[len(t) // 4] = 30.0  # one frame of the hold read low
+    for y in (early, glitch):
+        assert fall_time(t, y, 85.0, floor=18.0) == pytest.approx(whole, abs=1e-9)
+    arms_up_again = np.concatenate([x, np.full(5, 85.0)])  # no fall after the last time up
+    assert fall_time(np.arange(len(arms_up_again)) / 24.0, arms_up_again, 85.0) is None

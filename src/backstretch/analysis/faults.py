@@ -1,7 +1,7 @@
 """Form-fault rules: which frames break which rule, and which checks a view cannot make.
 
 Frame rules (a condition on each frame in the stretch position) stop the hold timer while
-they hold; event rules (release speed, jerkiness, hold length) judge a repetition as a whole.
+they hold; event rules (release pace, jerkiness, hold length) judge a repetition as a whole.
 Each rule says in its exercise definition in which camera views it is valid.
 """
 
@@ -40,7 +40,7 @@ NEEDS = {
     "stance_too_narrow": ("stance", "ankles"),
     "stance_too_wide": ("stance", "ankles"),
     "trunk_leaning": ("trunk_forward", "shoulders and hips"),
-    "release_too_fast": ("elevation_speed", "shoulders and wrists"),
+    "release_too_fast": ("elevation", "shoulders and wrists"),
     "jerky_movement": ("shake", "wrists"),
     "fingers_not_linked": ("fingers_across", "fingers (read by the hand model)"),
     "palms_not_away": ("palm_away", "palms (read by the hand model)"),

@@ -8,7 +8,7 @@ the live coach.
 - :class:`FormJudge` debounces the frame rules, runs the hold timer only in good form,
   abstains from a check whose measure is missing for much of the repetition, and collects
   the fault spans with a confidence.
-- :func:`event_faults` judges a repetition as a whole (release speed, jerkiness, hold length)
+- :func:`event_faults` judges a repetition as a whole (release pace, jerkiness, hold length)
   and :func:`build_rep` writes it down.
 
 The offline analysis feeds a judge the frames of each repetition after the fact, with

@@ -182,6 +182,17 @@ class ReleaseTooFast(Rule):
     min_fall_s: float = Field(gt=0)
     min_drop_deg: float = Field(gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_key(cls, data: object) -> object:
+        if isinstance(data, dict) and "max_speed_deg_s" in data:
+            raise ValueError(
+                "max_speed_deg_s (a peak lowering speed) is no longer read: the release is "
+                "timed instead; give min_fall_s (the seconds the arms take over the middle of "
+                "their drop, 0.16 in the built-in exercise) and min_drop_deg (20)"
+            )
+        return data
+
 
 class JerkyMovement(Rule):
     max_shake: float = Field(gt=0)
@@ -271,8 +282,9 @@ class LiveSay(Strict):
 class Live(Strict):
     window_s: float = Field(gt=0)
     judge_max_hz: float = Field(gt=0, le=1000)
-    judge_min_hz: float = Field(gt=0, le=1000)
-    judge_busy_share: float = Field(gt=0, le=1)
+    # how a busy server spares itself (web/load.py); a custom exercise may leave them out
+    judge_min_hz: float = Field(default=4.0, gt=0, le=1000)
+    judge_busy_share: float = Field(default=0.6, gt=0, le=1)
     cue_min_display_s: float = Field(ge=0)
     cue_debounce_s: float = Field(ge=0)
     min_brightness: float = Field(ge=0, le=1)
@@ -287,6 +299,8 @@ class Live(Strict):
     def _heights(self) -> Live:
         if self.body_min_height >= self.body_max_height:
             raise ValueError("body_min_height must be below body_max_height")
+        if self.judge_min_hz > self.judge_max_hz:
+            raise ValueError("judge_min_hz must not be above judge_max_hz")
         return self
 
 

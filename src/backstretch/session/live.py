@@ -79,6 +79,12 @@ class _RepLog:
     held: deque[float] = field(default_factory=lambda: deque(maxlen=_MAX_LOG))
     fall: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=_MAX_LOG))
 
+    def log_fall(self, t: np.ndarray, elevation: np.ndarray, since: float) -> None:
+        """Add the window's frames from ``since`` (the position's start) not logged yet."""
+        after = self.fall[-1][0] if self.fall else -math.inf
+        new = (t >= since) & (t > after)
+        self.fall.extend(zip(t[new].tolist(), elevation[new].tolist(), strict=True))
+
     def release(self) -> tuple[np.ndarray, np.ndarray, float]:
         """The times and elevations from the position on, and the elevation held in it."""
         te = np.array(self.fall, dtype=np.float64).reshape(-1, 2)
@@ -116,7 +122,8 @@ class LiveSession:
         self.frames_judged = 0
         self._unjudged = 0
         self.judge_hz = exercise.live.judge_max_hz  # a busy server lowers it (web.load.JudgeRate)
-        self._fresh: list[tuple[float, float]] = []  # (t, elevation) since the last judged frame
+        # the last judged window's times and raw elevations (before smoothing)
+        self._raw: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
 
     # -- control ---------------------------------------------------------------------------
     def start(self, t: float | None = None) -> None:
@@ -264,9 +271,11 @@ class LiveSession:
         phase = self.machine.update(t, elevation, gate)
         closed = len(self.machine.episodes) > before
         if f is not None and (phase in (Phase.POSITION, Phase.RELEASING) or closed):
-            if phase is Phase.POSITION:
+            ep = self.machine.episodes[-1] if closed else self.machine.current
+            if phase is Phase.POSITION and math.isfinite(elevation):
                 self._log.held.append(elevation)
-            self._log.fall.extend(self._fresh)
+            if ep is not None:
+                self._log.log_fall(*self._raw, since=ep.enter_t)
         if closed:
             self._close_rep(self.machine.episodes[-1], active)
         if self.machine.current is not self._episode:
@@ -417,8 +426,7 @@ class LiveSession:
         fresh = range(max(1, len(f) - self._unjudged), len(f) + 1)
         f.extra["speed"] = min(_slope(f.t[:j], f.elevation[:j], win) for j in fresh)
         f.extra["speed_long"] = _slope(f.t, f.elevation, 2 * win)
-        k = min(self._unjudged, len(f))  # the raw elevations since the last judged frame
-        self._fresh = list(zip(f.t[-k:].tolist(), f.elevation[-k:].tolist(), strict=True))
+        self._raw = (f.t, f.elevation.copy())
         # the measures of this moment, smoothed causally (One Euro); the window keeps the raw
         # ones, which the shake and speeds need
         now = np.array([getattr(f, m)[-1] for m in SMOOTHED])

@@ -182,11 +182,11 @@ def fall_time(
     """Seconds ``x`` took to fall through the middle of its drop from ``top`` to its lowest
     value (or ``floor``, if that is higher: where the fall is said to end, so that a record
     cut short there and a longer one read the same): from the last time it was above
-    ``band[1]`` of the drop to the first time it was below ``band[0]`` (crossings
-    interpolated between samples). The time of a whole fall depends on where it is said to
-    begin and end, and a peak rate on a single noisy step; the middle of the drop is timed by
-    two crossings. None when the drop is under ``min_drop`` or ``x`` has fewer than two
-    finite samples."""
+    ``band[1]`` of the drop to the first time after that it was below ``band[0]`` (crossings
+    interpolated between samples; a low sample before the fall does not count). The time of
+    a whole fall depends on where it is said to begin and end, and a peak rate on a single
+    noisy step; the middle of the drop is timed by two crossings. None when the drop is
+    under ``min_drop``, ``x`` has fewer than two finite samples, or it does not fall."""
     ok = np.isfinite(x)
     t, x = np.asarray(t, dtype=np.float64)[ok], np.asarray(x, dtype=np.float64)[ok]
     if len(x) < 2 or not math.isfinite(top):
@@ -196,16 +196,20 @@ def fall_time(
     if drop <= max(min_drop, 0.0):
         return None
     hi, lo = low + band[1] * drop, low + band[0] * drop
-    below = int(np.argmax(x <= lo))  # x reaches its lowest value, so one is there
-    above = np.flatnonzero(x[:below] >= hi)
-    if below == 0 or not above.size:
+    tops = np.flatnonzero(x >= hi)
+    if not tops.size:
         return None
+    above = int(tops[-1])  # the fall starts after the last time x was up
+    under = np.flatnonzero(x[above:] <= lo)
+    if not under.size:
+        return None
+    below = above + int(under[0])
 
     def crossing(i: int, level: float) -> float:  # between samples i and i + 1
         step = x[i] - x[i + 1]
         return float(t[i] + (t[i + 1] - t[i]) * ((x[i] - level) / step if step else 0.0))
 
-    return crossing(below - 1, lo) - crossing(int(above[-1]), hi)
+    return crossing(below - 1, lo) - crossing(above, hi)
 
 
 class OneEuroFilter:

@@ -104,6 +104,7 @@ def create_app(
     app.state.live_busy = False
     app.state.live_clients = 0
     app.state.pictures_received = 0  # live pictures accepted (none with pose="browser")
+    app.state.landmark_frames = app.state.landmark_frames_judged = 0  # from every client
     live_cfg = exercise.live
     judge_rate = JudgeRate(live_cfg.judge_max_hz, live_cfg.judge_min_hz, live_cfg.judge_busy_share)
     app.state.uploads = uploads
@@ -132,7 +133,9 @@ def create_app(
                 "live_busy": app.state.live_busy, "live_clients": app.state.live_clients,
                 "max_clients": max_clients if pose == "browser" else 1,
                 "pictures_received": app.state.pictures_received,
-                "judge_hz": round(judge_rate.hz(), 2)}  # fmt: skip
+                "judge_hz": round(judge_rate.hz(), 2),
+                "landmark_frames": app.state.landmark_frames,
+                "landmark_frames_judged": app.state.landmark_frames_judged}  # fmt: skip
 
     @app.get("/api/exercise")
     async def exercise_card() -> dict[str, Any]:
@@ -279,10 +282,13 @@ def create_app(
                         elif isinstance(parsed, LandmarksMsg):
                             # a few milliseconds of Python and no I/O: a worker thread would
                             # only add its hand-off and contend for the interpreter lock
-                            conn.session.judge_hz = judge_rate.hz()
+                            session = conn.session
+                            session.judge_hz, judged = judge_rate.hz(), session.frames_judged
                             began = time.perf_counter()
                             out = conn.on_landmarks(parsed)
                             judge_rate.add(time.perf_counter() - began)
+                            app.state.landmark_frames += 1
+                            app.state.landmark_frames_judged += session.frames_judged > judged
                         else:
                             out = await run_in_threadpool(conn.handle, parsed)
                     else:

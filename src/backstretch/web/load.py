@@ -19,6 +19,7 @@ from collections.abc import Callable
 #: At most this much faster a period, when the load falls (a rate grows back gradually;
 #: after an idle stretch, by this for each period of it).
 MAX_STEP_UP = 1.25
+MAX_IDLE_STEPS = 20.0  # 1.25 ** 20 is about 87: from any rate back to the full one
 
 
 class JudgeRate:
@@ -48,9 +49,9 @@ class JudgeRate:
         span = now - self._since
         if span < self.period_s:
             return
-        share = self._busy / span
-        up = MAX_STEP_UP ** (span / self.period_s)
+        share, self._busy, self._since = self._busy / span, 0.0, now
+        # (after a long quiet stretch the exponent is capped: back to the full rate anyway)
+        up = MAX_STEP_UP ** min(span / self.period_s, MAX_IDLE_STEPS)
         step = min(self.busy_share / share, up) if share > 0 else up
         low = self.min_hz / self.full_hz
         self.scale = min(1.0, max(low, self.scale * step))
-        self._busy, self._since = 0.0, now
