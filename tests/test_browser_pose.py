@@ -216,7 +216,9 @@ def test_many_frames_at_once_lower_the_judge_rate_and_still_count_the_repetition
     is judged less often, and the repetition is still counted with its hold."""
     live = ex.live.model_copy(update={"judge_busy_share": 0.05, "judge_min_hz": 4.0})
     busy = create_app(ex.model_copy(update={"live": live}), pose="browser", pose_cache=cache)
-    # two repetitions at 30 fps: 1,400 frames, some seconds of sending whatever the machine
+    # the load looked at every 50 ms, not every second: on any machine the 1,400 frames of
+    # two repetitions at 30 fps then last many periods
+    busy.state.judge_rate.period_s = 0.05
     perf = Performer(stretch_script(2, 16.0), camera=Camera(yaw=45.0, fps=30.0), seed=5)
     with TestClient(busy, base_url=LOCAL) as client:
         assert client.get("/api/health").json()["judge_hz"] == ex.live.judge_max_hz
@@ -232,6 +234,6 @@ def test_many_frames_at_once_lower_the_judge_rate_and_still_count_the_repetition
         assert health["judge_hz"] < ex.live.judge_max_hz
         # at the full rate a 30 fps camera has every 3rd frame judged
         assert health["landmark_frames"] == len(states)
-        assert health["landmark_frames_judged"] < 0.8 * len(states) / 3
+        assert health["landmark_frames_judged"] < 0.6 * len(states) / 3
         assert states[-1]["rep_count"] == 2
         assert max(s["hold_s"] for s in states) >= ex.targets.hold_s

@@ -107,6 +107,7 @@ def create_app(
     app.state.landmark_frames = app.state.landmark_frames_judged = 0  # from every client
     live_cfg = exercise.live
     judge_rate = JudgeRate(live_cfg.judge_max_hz, live_cfg.judge_min_hz, live_cfg.judge_busy_share)
+    app.state.judge_rate = judge_rate
     app.state.uploads = uploads
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if pose == "browser":
