@@ -74,9 +74,8 @@ class _RepLog:
     vis: list[float] = field(default_factory=list)
     reach: float = -math.inf
     shake: list[float] = field(default_factory=list)
-    # the arms' elevation in the position (its median: the height held) and every frame's
-    # from the position on, for the release's pace; bounded
-    held: deque[float] = field(default_factory=lambda: deque(maxlen=_MAX_LOG))
+    # every frame's (time, raw arm elevation) from the position on, for the release's pace;
+    # bounded
     fall: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=_MAX_LOG))
 
     def log_fall(self, t: np.ndarray, elevation: np.ndarray, since: float) -> None:
@@ -85,10 +84,12 @@ class _RepLog:
         new = (t >= since) & (t > after)
         self.fall.extend(zip(t[new].tolist(), elevation[new].tolist(), strict=True))
 
-    def release(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """The times and elevations from the position on, and the elevation held in it."""
-        te = np.array(self.fall, dtype=np.float64).reshape(-1, 2)
-        return te[:, 0], te[:, 1], float(np.median(self.held)) if self.held else math.nan
+    def release(self, exit_t: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """The times and elevations from the position on, and the elevation held in it (the
+        median before ``exit_t``, as offline)."""
+        t, e = np.array(self.fall, dtype=np.float64).reshape(-1, 2).T
+        held = e[(t < exit_t) & np.isfinite(e)]
+        return t, e, float(np.median(held)) if held.size else math.nan
 
 
 class LiveSession:
@@ -272,8 +273,6 @@ class LiveSession:
         closed = len(self.machine.episodes) > before
         if f is not None and (phase in (Phase.POSITION, Phase.RELEASING) or closed):
             ep = self.machine.episodes[-1] if closed else self.machine.current
-            if phase is Phase.POSITION and math.isfinite(elevation):
-                self._log.held.append(elevation)
             if ep is not None:
                 self._log.log_fall(*self._raw, since=ep.enter_t)
         if closed:
@@ -381,7 +380,7 @@ class LiveSession:
             enter_t=ep.enter_t,
             exit_t=ep.exit_t,
             end_t=ep.end_t,
-            release=log.release(),
+            release=log.release(ep.exit_t),
             shake=log.shake,
             hold_s=judge.hold_s,
         )
